@@ -1,0 +1,3 @@
+from mnviewer.cli import run
+
+run()
