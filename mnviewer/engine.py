@@ -1,0 +1,267 @@
+"""Inference engine: compile once per (model, precision, device), preprocessing and top-k inside
+the compiled model, asynchronous requests whose results come back in frame order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+import openvino.opset13 as ops
+from openvino.preprocess import ColorFormat, PrePostProcessor, ResizeAlgorithm
+
+from mnviewer import build, paths
+from mnviewer.errors import DeviceError, ModelError, UsageError
+
+MAX_TOP_K = 10
+# TF MobileNets were evaluated on the central 87.5% of the image, resized to the input size.
+CENTRAL_FRACTION = (7, 8)
+PASS_THROUGH_DEVICES = ("AUTO", "HETERO", "MULTI", "BATCH")
+_core: ov.Core | None = None
+_core_lock = threading.Lock()
+
+
+def core() -> ov.Core:
+    """The process-wide OpenVINO Core, with the compiled-model cache in the cache folder."""
+    global _core
+    with _core_lock:
+        if _core is None:
+            _core = ov.Core()
+        return _core
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int  # 0-based ImageNet class
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Inference:
+    frame_id: int
+    top: tuple[Prediction, ...]
+    infer_ms: float
+
+
+def available_devices() -> list[str]:
+    return list(core().available_devices)
+
+
+def device_name(device: str) -> str:
+    try:
+        return str(core().get_property(device, "FULL_DEVICE_NAME"))
+    except RuntimeError:
+        return device
+
+
+def check_device(device: str) -> str:
+    """Normalise a device string; fail with the list of present devices if it is absent."""
+    device = device.strip().upper() if device.strip().upper() in ("CPU", "GPU", "NPU", "AUTO") \
+        else device.strip()
+    if device.split(":")[0].upper() in PASS_THROUGH_DEVICES:
+        return device
+    present = available_devices()
+    if device in present or device.split(".")[0] in present and "." in device:
+        return device
+    if device == "GPU" and any(d.startswith("GPU") for d in present):
+        return device
+    raise DeviceError(f"device '{device}' is not present: choose one of "
+                      f"{', '.join(present + ['AUTO'])}")
+
+
+def _centre_crop(node: ov.Output) -> ov.Output:
+    """Central square crop of an NHWC tensor of any size, computed inside the graph."""
+    shape = ops.shape_of(node, ov.Type.i64)
+    hw = ops.gather(shape, ops.constant(np.array([1, 2], dtype=np.int64)),
+                    ops.constant(np.int64(0)))
+    short = ops.reduce_min(hw, ops.constant(np.int64(0)), keep_dims=True)
+    num, den = CENTRAL_FRACTION
+    side = ops.divide(ops.multiply(short, ops.constant(np.int64(num))),
+                      ops.constant(np.int64(den)))
+    start = ops.divide(ops.subtract(hw, side), ops.constant(np.int64(2)))
+    stop = ops.add(start, side)
+    step = ops.constant(np.array([1, 1], dtype=np.int64))
+    axes = ops.constant(np.array([1, 2], dtype=np.int64))
+    return ops.slice(node, start, stop, step, axes).output(0)
+
+
+def _with_top_k(model: ov.Model, background_class: bool) -> ov.Model:
+    """Outputs: the top MAX_TOP_K scores and their 0-based ImageNet indices."""
+    probs = model.get_results()[0].input_value(0)
+    classes = probs.get_partial_shape()[1].get_length()
+    first = 1 if background_class else 0
+    scores = ops.slice(probs, ops.constant(np.array([first], dtype=np.int64)),
+                       ops.constant(np.array([classes], dtype=np.int64)),
+                       ops.constant(np.array([1], dtype=np.int64)),
+                       ops.constant(np.array([1], dtype=np.int64)))
+    top = ops.topk(scores, ops.constant(np.int64(MAX_TOP_K)), 1, "max", "value", ov.Type.i32)
+    top.output(0).set_names({"scores"})
+    top.output(1).set_names({"indices"})
+    # Rewire the existing result rather than removing it: a dangling Result breaks the
+    # serialisation that the compiled-model cache does.
+    model.get_results()[0].input(0).replace_source_output(top.output(0))
+    model.add_results([ops.result(top.output(1))])
+    model.validate_nodes_and_infer_types()
+    return model
+
+
+def prepare_model(model: ov.Model, input_size: int, background_class: bool,
+                  frame_hw: tuple[int, int] | None) -> ov.Model:
+    """Attach uint8 BGR NHWC input of any (or a fixed) size: crop, resize, RGB inside."""
+    model = _with_top_k(model, background_class)
+    ppp = PrePostProcessor(model)
+    tensor = ppp.input().tensor()
+    tensor.set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
+    tensor.set_color_format(ColorFormat.BGR)
+    if frame_hw is None:
+        tensor.set_spatial_dynamic_shape()
+    else:
+        tensor.set_spatial_static_shape(*frame_hw)
+    ppp.input().model().set_layout(ov.Layout("NHWC"))
+    steps = ppp.input().preprocess()
+    steps.custom(_centre_crop)
+    steps.convert_element_type(ov.Type.f32)
+    steps.resize(ResizeAlgorithm.RESIZE_LINEAR, input_size, input_size)
+    steps.convert_color(ColorFormat.RGB)
+    return ppp.build()
+
+
+def read_labels(path: Path, background_class: bool) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ModelError(f"labels file {path} is missing ({exc.strerror}): "
+                         "run 'mnviewer models build' again") from exc
+    return lines[1:] if background_class else lines
+
+
+class Engine:
+    """A compiled model ready for frames of any size (static size when the device needs it)."""
+
+    def __init__(self, model_id: str, precision: str = "int8", device: str = "CPU", *,
+                 hint: str = "LATENCY", requests: int | None = None,
+                 frame_hw: tuple[int, int] | None = None, streams: int | None = None):
+        self.model_id = model_id
+        self.precision = precision
+        self.device = check_device(device)
+        self.built = build.ensure_built(model_id, precision)
+        meta = self.built.meta
+        self.macs = int(meta.get("macs", 0))
+        self.params = int(meta.get("params", 0))
+        self.trained = bool(meta.get("trained", True))
+        self.input_size = int(meta["input_size"][0])
+        background = int(meta.get("classes", 1001)) == 1001
+        self.labels = read_labels(self.built.labels_file, background)
+        if frame_hw is None and self.device.split(".")[0].upper() == "NPU":
+            frame_hw = (self.input_size, self.input_size)  # the NPU needs static shapes
+        self.frame_hw = frame_hw
+        self.compiled = self._compile(background, hint, streams)
+        self.executing_device = self._executing_device()
+        n = requests or int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        self.requests = max(1, n)
+        self._sync_request = self.compiled.create_infer_request()
+
+    def _compile(self, background: bool, hint: str, streams: int | None) -> ov.CompiledModel:
+        c = core()
+        try:
+            model = c.read_model(str(self.built.xml))
+        except RuntimeError as exc:
+            raise ModelError(f"model file {self.built.xml} is corrupt "
+                             f"({str(exc).splitlines()[0]}): run 'mnviewer models build "
+                             f"{self.model_id} --precision {self.precision} --force'") from exc
+        model = prepare_model(model, self.input_size, background, self.frame_hw)
+        config: dict[str, Any] = {"PERFORMANCE_HINT": hint.upper(),
+                                  "CACHE_DIR": str(paths.compile_cache_dir())}
+        if streams is not None:
+            config["NUM_STREAMS"] = str(streams)
+        if self.precision == "fp32" and self.device.upper() == "CPU":
+            # Otherwise the CPU runs "fp32" in bf16 where it can, which is not what was asked.
+            config["INFERENCE_PRECISION_HINT"] = "f32"
+        try:
+            return c.compile_model(model, self.device, config)
+        except RuntimeError as exc:
+            raise DeviceError(f"cannot compile {self.model_id} {self.precision} for "
+                              f"{self.device} ({str(exc).strip().splitlines()[0]}): "
+                              "choose another device or precision") from exc
+
+    def _executing_device(self) -> str:
+        try:
+            devices = self.compiled.get_property("EXECUTION_DEVICES")
+            return ",".join(str(d) for d in devices) or self.device
+        except RuntimeError:
+            return self.device
+
+    def decode(self, frame_id: int, scores: np.ndarray, indices: np.ndarray, k: int,
+               infer_ms: float) -> Inference:
+        labels = self.labels
+        top = tuple(Prediction(int(i), labels[int(i)], float(s))
+                    for s, i in zip(scores[0, :k], indices[0, :k]))
+        return Inference(frame_id, top, infer_ms)
+
+    def infer(self, image: np.ndarray, top_k: int = 5, frame_id: int = 0) -> Inference:
+        """Synchronous inference of one uint8 BGR HxWx3 image."""
+        req = self._sync_request
+        req.infer({0: image[None]}, share_inputs=True)
+        return self.decode(frame_id, req.get_output_tensor(0).data,
+                           req.get_output_tensor(1).data, top_k, req.latency)
+
+    def async_queue(self, on_result: Callable[[Inference, Any], None], top_k: int = 5,
+                    jobs: int | None = None) -> AsyncQueue:
+        return AsyncQueue(self, on_result, top_k, jobs or self.requests)
+
+
+class AsyncQueue:
+    """Submit frames; completions call on_result(Inference, userdata) from OpenVINO's threads.
+
+    Errors raised in a completion are kept and re-raised by the next submit() or wait().
+    """
+
+    def __init__(self, engine: Engine, on_result: Callable[[Inference, Any], None],
+                 top_k: int, jobs: int):
+        self.engine = engine
+        self.top_k = check_top_k(top_k)
+        self._on_result = on_result
+        self._errors: list[BaseException] = []
+        self._queue = ov.AsyncInferQueue(engine.compiled, jobs)
+        self._queue.set_callback(self._done)
+
+    def _done(self, request: ov.InferRequest, userdata: tuple[int, Any]) -> None:
+        try:
+            frame_id, extra = userdata
+            result = self.engine.decode(frame_id, request.get_output_tensor(0).data,
+                                        request.get_output_tensor(1).data, self.top_k,
+                                        request.latency)
+            self._on_result(result, extra)
+        except BaseException as exc:  # surfaced to the submitting thread
+            self._errors.append(exc)
+
+    def _raise_pending(self) -> None:
+        if self._errors:
+            raise self._errors.pop(0)
+
+    def submit(self, image: np.ndarray, frame_id: int, userdata: Any = None) -> None:
+        """Start inference on a frame; blocks while every request is busy."""
+        self._raise_pending()
+        try:
+            self._queue.start_async({0: image[None]}, (frame_id, userdata), share_inputs=True)
+        except RuntimeError as exc:
+            raise ModelError(f"inference failed on frame {frame_id} "
+                             f"({str(exc).strip().splitlines()[0]})") from exc
+
+    def is_ready(self) -> bool:
+        return bool(self._queue.is_ready())
+
+    def wait(self) -> None:
+        self._queue.wait_all()
+        self._raise_pending()
+
+
+def check_top_k(k: int) -> int:
+    if not 1 <= int(k) <= MAX_TOP_K:
+        raise UsageError(f"top-k {k} is out of range: choose 1 to {MAX_TOP_K}")
+    return int(k)
