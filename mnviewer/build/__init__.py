@@ -1,0 +1,230 @@
+"""Turning pinned source files into OpenVINO IR in the cache: int8, fp16, fp32 and full-conv twins.
+
+Builds are incremental: a model folder's meta.json records a key made of the source files'
+sha256, the builder version and the model's definition; a precision whose key and file sizes
+match is not built again. Files are written under temporary names and renamed into place, so an
+interrupted build never leaves a half-written model under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import openvino as ov
+
+from mnviewer import paths, stats
+from mnviewer.build import convnet, graph
+from mnviewer.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog
+from mnviewer.errors import ModelError, OutputError, UsageError
+
+BUILDER_VERSION = 3
+META = "meta.json"
+LABELS = "labels.txt"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """One built (model, precision): the IR path and the model's metadata."""
+
+    id: str
+    precision: str
+    xml: Path
+    meta: dict
+
+    @property
+    def folder(self) -> Path:
+        return self.xml.parent
+
+    @property
+    def labels_file(self) -> Path:
+        return self.folder / LABELS
+
+
+def parse_precisions(text: str | Iterable[str] | None) -> list[str]:
+    """'int8,fp32' or a list of names -> validated precision names (all when empty)."""
+    if not text:
+        return list(PRECISIONS)
+    items = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
+    wanted = [p.strip().lower() for p in items if p.strip()]
+    bad = [p for p in wanted if p not in PRECISIONS]
+    if bad:
+        raise UsageError(f"unknown precision '{bad[0]}': choose from {', '.join(PRECISIONS)}")
+    return list(dict.fromkeys(wanted))
+
+
+def model_key(spec: ModelSpec, catalog: Catalog) -> str:
+    """Changes whenever a source file, the builder or the model's definition changes."""
+    h = hashlib.sha256(f"builder={BUILDER_VERSION};ov={ov.get_version()}".encode())
+    h.update(repr((spec.id, spec.assemble, spec.fullconv, spec.seed, spec.resolution)).encode())
+    for name in spec.sources:
+        h.update(catalog.sources[name].sha256.encode())
+    return h.hexdigest()[:24]
+
+
+def _read_meta(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _files_intact(folder: Path, precision: str, entry: dict) -> bool:
+    xml, bin_ = folder / f"{precision}.xml", folder / f"{precision}.bin"
+    try:
+        return (xml.stat().st_size == entry["xml_size"]
+                and bin_.stat().st_size == entry["bin_size"])
+    except (OSError, KeyError):
+        return False
+
+
+def _search_folders(model_id: str) -> list[Path]:
+    folders = [paths.models_dir() / model_id]
+    bundled = paths.bundled_models_dir()
+    if bundled is not None:
+        folders.append(bundled / model_id)
+    return folders
+
+
+def find_built(model_id: str, precision: str) -> BuiltModel | None:
+    """The built model in the user cache or the bundle, with its files intact; else None."""
+    for folder in _search_folders(model_id):
+        meta = _read_meta(folder)
+        entry = (meta or {}).get("precisions", {}).get(precision)
+        if meta is not None and entry and _files_intact(folder, precision, entry):
+            return BuiltModel(model_id, precision, folder / f"{precision}.xml", meta)
+    return None
+
+
+def built_precisions(model_id: str) -> list[str]:
+    return [p for p in PRECISIONS if find_built(model_id, p) is not None]
+
+
+class Builder:
+    """Builds models from fetched sources; keeps each assembled base graph for its twins."""
+
+    def __init__(self, catalog: Catalog | None = None, progress: Progress | None = None):
+        self.catalog = catalog or load_catalog()
+        self.progress = progress or (lambda _msg: None)
+        self._core = ov.Core()
+        self._bases: dict[str, ov.Model] = {}
+
+    def _source_path(self, name: str) -> Path:
+        from mnviewer import fetch
+
+        return fetch.fetch_source(self.catalog.sources[name])
+
+    def _assemble(self, spec: ModelSpec) -> ov.Model:
+        """The float-weight graph with activation FakeQuantize, before precision choices."""
+        base_id = spec.base_id or spec.id
+        if base_id not in self._bases:
+            base = self.catalog.get(base_id)
+            if base.assemble == "conv_mobilenet":
+                model = convnet.build_conv_mobilenet(base.resolution, base.classes, base.seed)
+            else:
+                files = [self._source_path(n) for n in base.model_sources]
+                try:
+                    parts = [self._core.read_model(str(f)) for f in files]
+                except RuntimeError as exc:
+                    raise ModelError(f"cannot read {files[0].name} ({str(exc).splitlines()[0]}):"
+                                     f" run 'mnviewer models fetch {base.id}' again") from exc
+                model = graph.join(*parts) if base.assemble == "join" else parts[0]
+                model = graph.fold_weights(graph.normalize_io(model, base.id))
+            self._bases[base_id] = model
+        model = self._bases[base_id].clone()
+        return graph.to_fullconv(model) if spec.fullconv else model
+
+    def build(self, spec: ModelSpec, precisions: list[str], force: bool = False) -> list[BuiltModel]:
+        """Build the missing or stale precisions of one model; return all requested ones."""
+        folder = paths.models_dir() / spec.id
+        key = model_key(spec, self.catalog)
+        meta = _read_meta(folder)
+        if meta is None or meta.get("key") != key:
+            meta = {"id": spec.id, "key": key, "precisions": {}}
+        todo = [p for p in precisions if force
+                or not _files_intact(folder, p, meta["precisions"].get(p, {}))]
+        if todo:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot write the model cache {folder} ({exc.strerror}): "
+                                  "set MNVIEWER_HOME to a writable folder") from exc
+            self._build_precisions(spec, folder, meta, todo)
+        return [BuiltModel(spec.id, p, folder / f"{p}.xml", meta) for p in precisions]
+
+    def _build_precisions(self, spec: ModelSpec, folder: Path, meta: dict,
+                          todo: list[str]) -> None:
+        start = time.perf_counter()
+        self.progress(f"building {spec.id} ({', '.join(todo)})")
+        base = self._assemble(spec)
+        counted = stats.count(base)
+        meta.update(
+            macs=counted.macs, params=counted.params, layers=counted.layers,
+            input_size=[spec.resolution, spec.resolution], classes=spec.classes,
+            trained=spec.trained, fullconv=spec.fullconv, builder_version=BUILDER_VERSION,
+        )
+        shutil.copyfile(self._source_path(spec.labels), folder / f".{LABELS}.tmp")
+        os.replace(folder / f".{LABELS}.tmp", folder / LABELS)
+        for precision in todo:
+            t0 = time.perf_counter()
+            if precision == "int8":
+                model = graph.quantize_weights(base.clone())
+            else:
+                model = graph.strip_fake_quantize(base.clone())
+            meta["precisions"][precision] = self._save(model, folder, precision)
+            meta["precisions"][precision]["build_s"] = round(time.perf_counter() - t0, 3)
+        meta["build_s"] = round(time.perf_counter() - start, 3)
+        _write_atomic(folder / META, json.dumps(meta, indent=1))
+
+    @staticmethod
+    def _save(model: ov.Model, folder: Path, precision: str) -> dict:
+        tmp = folder / f".{precision}.tmp-{os.getpid()}.xml"
+        try:
+            ov.save_model(model, str(tmp), compress_to_fp16=(precision == "fp16"))
+            tmp_bin = tmp.with_suffix(".bin")
+            final = folder / f"{precision}.xml"
+            # The .bin goes first: a reader checks both sizes against meta.json anyway.
+            os.replace(tmp_bin, final.with_suffix(".bin"))
+            os.replace(tmp, final)
+        except (OSError, RuntimeError) as exc:
+            for leftover in (tmp, tmp.with_suffix(".bin")):
+                leftover.unlink(missing_ok=True)
+            raise OutputError(f"cannot write {precision} model into {folder} ({exc}): "
+                              "free disk space or set MNVIEWER_HOME") from exc
+        return {"xml_size": final.stat().st_size,
+                "bin_size": final.with_suffix(".bin").stat().st_size}
+
+
+def build_models(specs: list[ModelSpec], precisions: list[str], *, force: bool = False,
+                 catalog: Catalog | None = None, progress: Progress | None = None
+                 ) -> list[BuiltModel]:
+    """Build every (model, precision); twins reuse their base model's assembled graph."""
+    builder = Builder(catalog, progress)
+    built: list[BuiltModel] = []
+    for spec in specs:
+        built.extend(builder.build(spec, precisions, force=force))
+    return built
+
+
+def ensure_built(model_id: str, precision: str, progress: Progress | None = None) -> BuiltModel:
+    """A usable built model: found in the cache or bundle, or fetched and built now."""
+    found = find_built(model_id, precision)
+    if found is not None:
+        return found
+    catalog = load_catalog()
+    spec = catalog.get(model_id)
+    return build_models([spec], [precision], catalog=catalog, progress=progress)[0]
