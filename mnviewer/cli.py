@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from mnviewer import __version__
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
+    # OpenCV and FFmpeg print their own warnings for every bad file; the CLI says it in one line.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     sys.exit(main())
 
 

@@ -66,12 +66,12 @@ def check_device(device: str) -> str:
     if device.split(":")[0].upper() in PASS_THROUGH_DEVICES:
         return device
     present = available_devices()
-    if device in present or device.split(".")[0] in present and "." in device:
+    if device in present or (device.split(".")[0] in present and "." in device):
         return device
     if device == "GPU" and any(d.startswith("GPU") for d in present):
         return device
     raise DeviceError(f"device '{device}' is not present: choose one of "
-                      f"{', '.join(present + ['AUTO'])}")
+                      f"{', '.join([*present, 'AUTO'])}")
 
 
 def _centre_crop(node: ov.Output) -> ov.Output:
@@ -111,12 +111,19 @@ def _with_top_k(model: ov.Model, background_class: bool) -> ov.Model:
 
 
 def prepare_model(model: ov.Model, input_size: int, background_class: bool,
-                  frame_hw: tuple[int, int] | None) -> ov.Model:
-    """Attach uint8 BGR NHWC input of any (or a fixed) size: crop, resize, RGB inside."""
+                  frame_hw: tuple[int, int] | None, raw: bool = False) -> ov.Model:
+    """Attach uint8 BGR NHWC input of any (or a fixed) size: crop, resize, RGB inside.
+
+    raw=True takes uint8 RGB at the model's own resolution, as LiteRT does: for measuring
+    the network alone.
+    """
     model = _with_top_k(model, background_class)
     ppp = PrePostProcessor(model)
     tensor = ppp.input().tensor()
     tensor.set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
+    if raw:
+        tensor.set_spatial_static_shape(input_size, input_size)
+        return ppp.build()
     tensor.set_color_format(ColorFormat.BGR)
     if frame_hw is None:
         tensor.set_spatial_dynamic_shape()
@@ -145,7 +152,8 @@ class Engine:
 
     def __init__(self, model_id: str, precision: str = "int8", device: str = "CPU", *,
                  hint: str = "LATENCY", requests: int | None = None,
-                 frame_hw: tuple[int, int] | None = None, streams: int | None = None):
+                 frame_hw: tuple[int, int] | None = None, streams: int | None = None,
+                 raw_input: bool = False, threads: int | None = None):
         self.model_id = model_id
         self.precision = precision
         self.device = check_device(device)
@@ -160,13 +168,15 @@ class Engine:
         if frame_hw is None and self.device.split(".")[0].upper() == "NPU":
             frame_hw = (self.input_size, self.input_size)  # the NPU needs static shapes
         self.frame_hw = frame_hw
-        self.compiled = self._compile(background, hint, streams)
+        self.raw_input = raw_input
+        self.compiled = self._compile(background, hint, streams, threads)
         self.executing_device = self._executing_device()
         n = requests or int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self.requests = max(1, n)
         self._sync_request = self.compiled.create_infer_request()
 
-    def _compile(self, background: bool, hint: str, streams: int | None) -> ov.CompiledModel:
+    def _compile(self, background: bool, hint: str, streams: int | None,
+                 threads: int | None) -> ov.CompiledModel:
         c = core()
         try:
             model = c.read_model(str(self.built.xml))
@@ -174,11 +184,14 @@ class Engine:
             raise ModelError(f"model file {self.built.xml} is corrupt "
                              f"({str(exc).splitlines()[0]}): run 'mnviewer models build "
                              f"{self.model_id} --precision {self.precision} --force'") from exc
-        model = prepare_model(model, self.input_size, background, self.frame_hw)
+        model = prepare_model(model, self.input_size, background, self.frame_hw,
+                              raw=self.raw_input)
         config: dict[str, Any] = {"PERFORMANCE_HINT": hint.upper(),
                                   "CACHE_DIR": str(paths.compile_cache_dir())}
         if streams is not None:
             config["NUM_STREAMS"] = str(streams)
+        if threads is not None:
+            config["INFERENCE_NUM_THREADS"] = int(threads)
         if self.precision == "fp32" and self.device.upper() == "CPU":
             # Otherwise the CPU runs "fp32" in bf16 where it can, which is not what was asked.
             config["INFERENCE_PRECISION_HINT"] = "f32"
@@ -200,7 +213,7 @@ class Engine:
                infer_ms: float) -> Inference:
         labels = self.labels
         top = tuple(Prediction(int(i), labels[int(i)], float(s))
-                    for s, i in zip(scores[0, :k], indices[0, :k]))
+                    for s, i in zip(scores[0, :k], indices[0, :k], strict=False))
         return Inference(frame_id, top, infer_ms)
 
     def infer(self, image: np.ndarray, top_k: int = 5, frame_id: int = 0) -> Inference:

@@ -39,7 +39,8 @@ def _unsqueeze(data: np.ndarray, axes: np.ndarray) -> np.ndarray:
     return data
 
 
-def _fake_quantize(x: np.ndarray, il, ih, ol, oh, levels: int) -> np.ndarray:
+def _fake_quantize(x: np.ndarray, il: np.ndarray, ih: np.ndarray, ol: np.ndarray,
+                   oh: np.ndarray, *, levels: int) -> np.ndarray:
     q = np.round((np.clip(x, il, ih) - il) / (ih - il) * (levels - 1))
     return (q / (levels - 1) * (oh - ol) + ol).astype(np.float32)
 
@@ -68,7 +69,8 @@ def fold(value: ov.Output) -> np.ndarray:
     if kind == "Reshape":
         return _reshape(args[0], args[1], bool(node.get_attributes().get("special_zero")))
     if kind == "FakeQuantize":
-        return _fake_quantize(*args, levels=int(node.get_attributes()["levels"]))
+        x, il, ih, ol, oh = args
+        return _fake_quantize(x, il, ih, ol, oh, levels=int(node.get_attributes()["levels"]))
     folder = _FOLDERS.get(kind)
     if folder is None:
         raise ModelError(f"cannot fold constant {kind} node {node.get_friendly_name()}: "

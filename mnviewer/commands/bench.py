@@ -1,0 +1,72 @@
+"""`mnviewer bench`: latency, throughput, MACs, params and top-1 of model variants."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mnviewer import bench
+from mnviewer.catalog import PRECISIONS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    cmd = subparsers.add_parser(
+        "bench", help="measure latency and throughput of model variants",
+        description="Benchmark model variants on this machine.\n\n" + (bench.__doc__ or "")
+        + "\nEach MobileNet measured together with its -fullconv twin (same precision and "
+        "device) also gets its measured speed-up beside the theoretical MAC ratio.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = cmd.add_mutually_exclusive_group()
+    which.add_argument("--model", nargs="+", action="extend", metavar="ID",
+                       help="model ids (default: mobilenet-v1-1.0-224 and its twin)")
+    which.add_argument("--all", action="store_true", help="every model and twin")
+    cmd.add_argument("--precision", nargs="+", action="extend", choices=PRECISIONS,
+                     metavar="P", help="int8, fp16, fp32 (default: int8)")
+    cmd.add_argument("--device", nargs="+", action="extend", metavar="D",
+                     help="devices (default: CPU)")
+    cmd.add_argument("--seconds", type=float, default=2.0, metavar="S",
+                     help="measuring time per variant and mode (default 2)")
+    cmd.add_argument("--images", type=Path, metavar="DIR",
+                     help="folder with index.csv for top-1")
+    cmd.add_argument("--json", type=Path, metavar="FILE", help="write the rows as JSON")
+    cmd.add_argument("--csv", type=Path, metavar="FILE", help="write the rows as CSV")
+    cmd.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mnviewer.catalog import load_catalog
+    from mnviewer.engine import check_device
+    from mnviewer.errors import UsageError
+    from mnviewer.headless import write_text_atomic
+
+    catalog = load_catalog()
+    if args.all:
+        ids = catalog.ids
+    else:
+        ids = [s.id for s in catalog.resolve(args.model or ["mobilenet-v1-1.0-224",
+                                                            "mobilenet-v1-1.0-224-fullconv"])]
+    if args.seconds <= 0:
+        raise UsageError(f"--seconds {args.seconds} must be positive")
+    devices = [check_device(d) for d in (args.device or ["CPU"])]
+    precisions = list(dict.fromkeys(args.precision or ["int8"]))
+    bar = tqdm(total=len(ids) * len(devices) * len(precisions), unit="variant",
+               file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int, what: str) -> None:
+        bar.n = done
+        bar.set_description(what)
+        bar.refresh()
+
+    rows = bench.run_benchmark(ids, precisions, devices, seconds=args.seconds,
+                               images=args.images, on_progress=progress)
+    bar.close()
+    print(bench.rows_to_table(rows))
+    if args.json:
+        write_text_atomic(args.json, bench.rows_to_json(rows))
+    if args.csv:
+        write_text_atomic(args.csv, bench.rows_to_csv(rows))
+    return 0

@@ -1,0 +1,157 @@
+"""`mnviewer models ...`: fetch source files, build OpenVINO IR, list and describe models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from mnviewer import build
+from mnviewer.catalog import Catalog, ModelSpec, load_catalog
+from mnviewer.fetch import fetch_with_origin, files_for_models, is_fetched
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `models` command and its actions to the top-level subparsers."""
+    parser = subparsers.add_parser(
+        "models", help="fetch and manage the models",
+        description="Fetch and manage the MobileNet models mnviewer knows.",
+    )
+    actions = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    _register_fetch(actions)
+    _register_build(actions)
+    _register_list(actions)
+
+
+def _register_fetch(actions: argparse._SubParsersAction) -> None:
+    fetch = actions.add_parser(
+        "fetch", help="download or copy the models' source files into the cache",
+        description="Get the source files of the given models (all models and the demo video "
+        "when no ID is given) from the cache, the folders or URLs in MNVIEWER_MIRROR, or "
+        "their pinned URLs; every file is sha256-checked.",
+    )
+    fetch.add_argument("ids", nargs="*", metavar="ID", help="model id (default: all models)")
+    fetch.set_defaults(func=_cmd_fetch)
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    specs = catalog.resolve(args.ids)
+    names = files_for_models(specs, include_demo=not args.ids, catalog=catalog)
+    # A progress bar only helps a person watching; in a pipe or log it is noise.
+    progress = sys.stderr.isatty()
+    for name in names:
+        fetched = fetch_with_origin(catalog.sources[name], progress=progress)
+        print(f"ok {name} (from {fetched.origin})", flush=True)
+    return 0
+
+
+def _register_build(actions: argparse._SubParsersAction) -> None:
+    cmd = actions.add_parser(
+        "build", help="convert models to OpenVINO IR (int8, fp16, fp32) in the cache",
+        description="Build OpenVINO IR for the given models (all, with their -fullconv twins, "
+        "when no ID is given). Fetches missing source files first. Incremental: a model whose "
+        "sources and builder are unchanged is not built again unless --force.",
+    )
+    cmd.add_argument("ids", nargs="*", metavar="ID", help="model id (default: all models)")
+    cmd.add_argument("--precision", default="int8,fp16,fp32",
+                     help="comma-separated precisions (default: int8,fp16,fp32)")
+    cmd.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    cmd.set_defaults(func=_cmd_build)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    specs = catalog.resolve(args.ids)
+    precisions = build.parse_precisions(args.precision)
+    start = time.perf_counter()
+    built = build.build_models(
+        specs, precisions, force=args.force, catalog=catalog,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
+    for item in built:
+        print(f"ok {item.id} {item.precision} {item.xml}")
+    print(f"built {len(built)} model files in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr)
+    return 0
+
+
+def _register_list(actions: argparse._SubParsersAction) -> None:
+    lister = actions.add_parser("list", help="list the models with MACs, parameters and status")
+    lister.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    lister.set_defaults(func=_cmd_list)
+    info = actions.add_parser("info", help="everything known about one model")
+    info.add_argument("id", metavar="ID")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=_cmd_info)
+
+
+def describe(spec: ModelSpec, catalog: Catalog) -> dict:
+    """A model's numbers (counted from its built graph) and status, as printed by list/info."""
+    precisions = build.built_precisions(spec.id)
+    meta = build.find_built(spec.id, precisions[0]).meta if precisions else {}  # type: ignore[union-attr]
+    licenses = sorted({catalog.sources[n].license for n in spec.model_sources}) or ["Apache-2.0"]
+    return {
+        "id": spec.id,
+        "family": spec.family,
+        "width": spec.width,
+        "macs": meta.get("macs"),
+        "params": meta.get("params"),
+        "input_size": [spec.resolution, spec.resolution],
+        "classes": spec.classes,
+        "precisions": precisions,
+        "built": bool(precisions),
+        "fetched": all(is_fetched(n, catalog=catalog) for n in spec.sources),
+        "trained": spec.trained,
+        "fullconv_of": spec.base_id or None,
+        "license": ", ".join(licenses),
+    }
+
+
+def _millions(value: int | None) -> str:
+    return "-" if value is None else f"{value / 1e6:.1f}M"
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    rows = [describe(spec, catalog) for spec in catalog.models]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'id':36} {'MACs':>8} {'params':>8} {'input':>7}  {'built':16} fetched")
+    for row in rows:
+        note = "" if row["trained"] else "  (untrained speed reference)"
+        print(f"{row['id']:36} {_millions(row['macs']):>8} {_millions(row['params']):>8} "
+              f"{row['input_size'][0]:>7}  {','.join(row['precisions']) or '-':16} "
+              f"{'yes' if row['fetched'] else 'no'}{note}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    spec = catalog.get(args.id)
+    info = describe(spec, catalog)
+    info["paper"] = {"macs": spec.paper_macs or None, "params": spec.paper_params or None}
+    info["sources"] = [
+        {"name": n, "url": catalog.sources[n].url, "sha256": catalog.sources[n].sha256,
+         "license": catalog.sources[n].license} for n in spec.sources
+    ]
+    info["files"] = {}
+    for precision in info["precisions"]:
+        found = build.find_built(spec.id, precision)
+        if found is not None:
+            info["files"][precision] = str(found.xml)
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    for key, value in info.items():
+        if key == "sources":
+            for src in value:
+                print(f"{'source':12} {src['name']} ({src['license']}) {src['url']}")
+        elif key == "files":
+            for precision, path in value.items():
+                print(f"{precision + ' IR':12} {path}")
+        else:
+            print(f"{key:12} {value}")
+    return 0

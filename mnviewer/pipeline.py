@@ -1,0 +1,219 @@
+"""The one frame loop shared by headless mode, the benchmark and the GUI.
+
+A source yields frames, the engine infers them asynchronously, and the loop pairs each frame
+with its prediction and per-stage timings into an immutable FrameResult, in frame order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from mnviewer.engine import Engine, Inference, Prediction, check_top_k
+from mnviewer.sources import Frame, FrameSource, SourceInfo
+
+
+class MovingWindow:
+    """Values with timestamps over the last `seconds`: rate, percentiles."""
+
+    def __init__(self, seconds: float = 1.0):
+        self.seconds = seconds
+        self._items: deque[tuple[float, float]] = deque()
+
+    def add(self, now: float, value: float) -> None:
+        self._items.append((now, value))
+        horizon = now - self.seconds
+        while self._items and self._items[0][0] < horizon:
+            self._items.popleft()
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def rate(self) -> float:
+        """Events per second over the window (0 until two events are seen)."""
+        if len(self._items) < 2:
+            return 0.0
+        span = self._items[-1][0] - self._items[0][0]
+        return (len(self._items) - 1) / span if span > 0 else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self._items:
+            return 0.0
+        return float(np.percentile([v for _, v in self._items], q))
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One frame with its prediction and timings (milliseconds)."""
+
+    frame: Frame
+    top: tuple[Prediction, ...]
+    infer_ms: float  # device time of this frame's request
+    capture_ms: float  # reading/decoding the frame
+    post_ms: float  # turning raw outputs into labels
+    total_ms: float  # from starting to read the frame to its result
+    fps: float  # results per second over the moving window
+    infer_p50_ms: float  # median inference time over the moving window
+    model_id: str
+    precision: str
+    device: str  # the device that executed
+
+    @property
+    def index(self) -> int:
+        return self.frame.index
+
+
+@dataclass
+class StageTotals:
+    """Per-stage timings over a whole run, for summaries."""
+
+    infer_ms: list[float]
+    capture_ms: list[float]
+    total_ms: list[float]
+    frames: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def wall_s(self) -> float:
+        return max(0.0, self.finished - self.started)
+
+
+def percentiles(values: list[float], qs: tuple[int, ...] = (50, 90, 99)) -> dict[str, float]:
+    if not values:
+        return {f"p{q}": 0.0 for q in qs}
+    arr = np.asarray(values)
+    return {f"p{q}": round(float(np.percentile(arr, q)), 3) for q in qs}
+
+
+class Pipeline:
+    """Runs frames of a source through an engine; iterate to get FrameResults in order.
+
+    File sources keep several requests in flight while the next frame decodes; live sources
+    infer each newest frame at once, so a result is never held back by the next capture.
+    `swap_engine` and `stop` may be called from any thread.
+    """
+
+    def __init__(self, source: FrameSource, engine: Engine, *, top_k: int = 5,
+                 max_frames: int | None = None, window_s: float = 1.0,
+                 jobs: int | None = None):
+        self.source = source
+        self.top_k = check_top_k(top_k)
+        self.max_frames = max_frames
+        self.window = MovingWindow(window_s)
+        self.infer_window = MovingWindow(window_s)
+        self.totals = StageTotals([], [], [])
+        self._engine = engine
+        self._next_engine: Engine | None = None
+        self._jobs = jobs
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def source_info(self) -> SourceInfo:
+        return self.source.info
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def swap_engine(self, engine: Engine) -> None:
+        """Use `engine` from the next frame on; the timing history starts again."""
+        with self._lock:
+            self._next_engine = engine
+
+    def set_top_k(self, k: int) -> None:
+        self.top_k = check_top_k(k)
+
+    def _take_swap(self) -> Engine | None:
+        with self._lock:
+            engine, self._next_engine = self._next_engine, None
+        return engine
+
+    def __iter__(self) -> Iterator[FrameResult]:
+        live = self.source.info.live
+        self.totals.started = time.perf_counter()
+        try:
+            while not self._stop.is_set():
+                yield from self._run_engine(live)
+                swapped = self._take_swap()
+                if swapped is None:
+                    break
+                self._engine = swapped
+                self.window.clear()
+                self.infer_window.clear()
+        finally:
+            self.totals.finished = time.perf_counter()
+
+    def _run_engine(self, live: bool) -> Iterator[FrameResult]:
+        """Loop with the current engine until the source ends, a stop, or an engine swap."""
+        engine = self._engine
+        done: dict[int, tuple[Inference, tuple[Frame, float, float], float]] = {}
+        ready = threading.Condition()
+
+        def on_result(inference: Inference, extra: tuple[Frame, float, float]) -> None:
+            with ready:
+                done[inference.frame_id] = (inference, extra, time.perf_counter())
+                ready.notify()
+
+        jobs = 1 if live else (self._jobs or engine.requests)
+        queue = engine.async_queue(on_result, self.top_k, jobs)
+        submitted = emitted = 0
+        while not self._stop.is_set() and self._next_engine is None:
+            if self.max_frames is not None and self.totals.frames + submitted - emitted \
+                    >= self.max_frames:
+                break
+            t0 = time.perf_counter()
+            frame = self.source.read()
+            if frame is None:
+                break
+            t1 = time.perf_counter()
+            queue.top_k = self.top_k
+            queue.submit(frame.image, submitted, (frame, t0, (t1 - t0) * 1e3))
+            submitted += 1
+            if live:
+                with ready:
+                    ready.wait_for(partial(dict.__contains__, done, emitted))
+            while True:
+                with ready:
+                    item = done.pop(emitted, None)
+                if item is None:
+                    break
+                yield self._result(engine, *item)
+                emitted += 1
+        queue.wait()
+        while emitted < submitted:
+            yield self._result(engine, *done.pop(emitted))
+            emitted += 1
+
+    def _result(self, engine: Engine, inference: Inference,
+                extra: tuple[Frame, float, float], finished: float) -> FrameResult:
+        frame, started, capture_ms = extra
+        now = time.perf_counter()
+        self.window.add(now, 1.0)
+        self.infer_window.add(now, inference.infer_ms)
+        totals = self.totals
+        totals.frames += 1
+        total_ms = (now - started) * 1e3
+        totals.infer_ms.append(inference.infer_ms)
+        totals.capture_ms.append(capture_ms)
+        totals.total_ms.append(total_ms)
+        return FrameResult(
+            frame=frame, top=inference.top, infer_ms=inference.infer_ms,
+            capture_ms=capture_ms, post_ms=(now - finished) * 1e3, total_ms=total_ms,
+            fps=self.window.rate(), infer_p50_ms=self.infer_window.percentile(50),
+            model_id=engine.model_id, precision=engine.precision,
+            device=engine.executing_device,
+        )

@@ -1,0 +1,44 @@
+"""Shared fixtures: the ../shared test data; an isolated cache and offline mirror per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find_shared_dir() -> Path:
+    env = os.environ.get("MNVIEWER_TEST_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared test data folder (models/, media/, ...); fails the test when it is missing."""
+    path = _find_shared_dir()
+    if not (path / "models").is_dir() or not (path / "media").is_dir():
+        pytest.fail(
+            f"shared test data not found at {path} (needs models/ and media/): "
+            "set MNVIEWER_TEST_DATA or put the 'shared' folder beside the repository",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole session, so tests can share fetched files."""
+    return tmp_path_factory.mktemp("mnviewer-home")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    monkeypatch: pytest.MonkeyPatch, session_home: Path, shared_dir: Path
+) -> None:
+    # No test may read or write the user's real cache; a test can still setenv its own values.
+    monkeypatch.setenv("MNVIEWER_HOME", str(session_home))
+    mirrors = [str(shared_dir / "models"), str(shared_dir / "media")]
+    monkeypatch.setenv("MNVIEWER_MIRROR", os.pathsep.join(mirrors))
