@@ -273,6 +273,10 @@ class AsyncQueue:
         self._queue.wait_all()
         self._raise_pending()
 
+    def drain(self) -> None:
+        """Wait for requests in flight without raising (for cleanup paths)."""
+        self._queue.wait_all()
+
 
 def check_top_k(k: int) -> int:
     if not 1 <= int(k) <= MAX_TOP_K:

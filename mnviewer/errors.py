@@ -34,7 +34,7 @@ class DeviceError(ModelError):
 class FetchError(ModelError):
     """A source file could not be fetched or failed its sha256 check."""
 
-    exit_code = 5
+    exit_code = 4
 
 
 class OutputError(MnviewerError):

@@ -31,7 +31,8 @@ def _check_writable(path: Path, what: str) -> None:
     if path.is_dir():
         raise UsageError(f"{what} {path} is a folder: give a file name")
     if not folder.is_dir():
-        raise UsageError(f"{what} folder {folder} does not exist: create it or choose another path")
+        raise UsageError(f"cannot write {what} {path}: folder {folder} does not exist; "
+                         "create it or choose another path")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise UsageError(f"{what} {path} is not writable: choose another path")
 
@@ -170,8 +171,9 @@ class HeadlessRun:
         recorder = VideoRecorder(self.video_path, self.source.info.fps or 30.0) \
             if self.video_path else None
         error: BaseException | None = None
+        results = iter(self.pipeline)
         try:
-            for result in self.pipeline:
+            for result in results:
                 self.top1_counts[result.top[0].label] += 1
                 if writer is not None:
                     writer.write(frame_record(result))
@@ -181,6 +183,7 @@ class HeadlessRun:
             error = exc
             raise
         finally:
+            results.close()  # type: ignore[attr-defined]
             if writer is not None:
                 writer.close()
             if recorder is not None:

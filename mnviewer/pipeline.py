@@ -171,32 +171,37 @@ class Pipeline:
         jobs = 1 if live else (self._jobs or engine.requests)
         queue = engine.async_queue(on_result, self.top_k, jobs)
         submitted = emitted = 0
-        while not self._stop.is_set() and self._next_engine is None:
-            if self.max_frames is not None and self.totals.frames + submitted - emitted \
-                    >= self.max_frames:
-                break
-            t0 = time.perf_counter()
-            frame = self.source.read()
-            if frame is None:
-                break
-            t1 = time.perf_counter()
-            queue.top_k = self.top_k
-            queue.submit(frame.image, submitted, (frame, t0, (t1 - t0) * 1e3))
-            submitted += 1
-            if live:
-                with ready:
-                    ready.wait_for(partial(dict.__contains__, done, emitted))
-            while True:
-                with ready:
-                    item = done.pop(emitted, None)
-                if item is None:
+        try:
+            while not self._stop.is_set() and self._next_engine is None:
+                if self.max_frames is not None and self.totals.frames + submitted - emitted \
+                        >= self.max_frames:
                     break
-                yield self._result(engine, *item)
+                t0 = time.perf_counter()
+                frame = self.source.read()
+                if frame is None:
+                    break
+                t1 = time.perf_counter()
+                queue.top_k = self.top_k
+                queue.submit(frame.image, submitted, (frame, t0, (t1 - t0) * 1e3))
+                submitted += 1
+                if live:
+                    with ready:
+                        ready.wait_for(partial(dict.__contains__, done, emitted))
+                while True:
+                    with ready:
+                        item = done.pop(emitted, None)
+                    if item is None:
+                        break
+                    yield self._result(engine, *item)
+                    emitted += 1
+            queue.wait()
+            while emitted < submitted:
+                yield self._result(engine, *done.pop(emitted))
                 emitted += 1
-        queue.wait()
-        while emitted < submitted:
-            yield self._result(engine, *done.pop(emitted))
-            emitted += 1
+        finally:
+            # Never leave requests in flight behind an abandoned loop: their completions
+            # would run against a torn-down pipeline.
+            queue.drain()
 
     def _result(self, engine: Engine, inference: Inference,
                 extra: tuple[Frame, float, float], finished: float) -> FrameResult:

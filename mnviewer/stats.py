@@ -25,6 +25,8 @@ def _bias_size(node: ov.Node) -> int:
             continue
         for i in range(2):
             other = add.input_value(i).get_node()
+            if other.get_type_name() == "Convert":  # fp16-compressed constant
+                other = other.input_value(0).get_node()
             if other.get_type_name() == "Constant":
                 return prod(other.get_output_shape(0))
     return 0
