@@ -20,11 +20,17 @@ from mnviewer.sources import Frame, FrameSource, SourceInfo
 
 
 class MovingWindow:
-    """Values with timestamps over the last `seconds`: rate, percentiles."""
+    """Values with timestamps over the last `seconds`: rate, percentiles.
 
-    def __init__(self, seconds: float = 1.0):
+    Percentiles are recomputed at most every `refresh_s`: a display cannot show them faster,
+    and sorting the window on every frame would cost more than the frame's bookkeeping.
+    """
+
+    def __init__(self, seconds: float = 1.0, refresh_s: float = 0.1):
         self.seconds = seconds
+        self.refresh_s = refresh_s
         self._items: deque[tuple[float, float]] = deque()
+        self._cached: dict[float, tuple[float, float]] = {}
 
     def add(self, now: float, value: float) -> None:
         self._items.append((now, value))
@@ -34,6 +40,7 @@ class MovingWindow:
 
     def clear(self) -> None:
         self._items.clear()
+        self._cached.clear()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -48,7 +55,13 @@ class MovingWindow:
     def percentile(self, q: float) -> float:
         if not self._items:
             return 0.0
-        return float(np.percentile([v for _, v in self._items], q))
+        now = self._items[-1][0]
+        cached = self._cached.get(q)
+        if cached is not None and now - cached[0] < self.refresh_s:
+            return cached[1]
+        value = float(np.percentile([v for _, v in self._items], q))
+        self._cached[q] = (now, value)
+        return value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,18 @@
+"""Runs every benchmark script in turn (`make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ["litert_vs_openvino.py", "headless_throughput.py", "memory_soak.py",
+           "gui_responsiveness.py"]
+
+if __name__ == "__main__":
+    failed = 0
+    for script in SCRIPTS:
+        print(f"== {script}", flush=True)
+        failed |= subprocess.call([sys.executable, str(HERE / script)], cwd=HERE)
+    sys.exit(failed)
