@@ -51,7 +51,7 @@ def main() -> None:
     video = str(shared / "media" / "bottle-detection.mp4")
     with open_source(video) as source:
         frames = [f.image for f in source]
-    engine = Engine(args.model, "int8", "CPU")
+    engine = Engine(args.model, "int8", "CPU", hint="THROUGHPUT")  # as `mnviewer run` on a file
     pure_inference_fps(engine, frames[:100], 1)  # warm-up
     out = os.path.join(tempfile.mkdtemp(), "r.jsonl")
     pures, heads = [], []

@@ -61,7 +61,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     load_catalog().get(args.model)
     source = open_source(resolve_source(args.source), realtime=args.realtime)
     with source:
-        engine = Engine(args.model, args.precision, args.device)
+        # Files run as fast as possible: keep every core busy. Live and paced sources want each
+        # frame's answer soonest.
+        hint = "LATENCY" if source.info.live or args.realtime else "THROUGHPUT"
+        engine = Engine(args.model, args.precision, args.device, hint=hint)
         job = HeadlessRun(source, engine, top_k=args.top_k, max_frames=args.max_frames,
                           out=args.out, summary_path=args.summary, video_path=args.save_video)
         codes: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
