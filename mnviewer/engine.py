@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
@@ -209,6 +210,13 @@ class Engine:
         except RuntimeError:
             return self.device
 
+    def fit(self, image: np.ndarray) -> np.ndarray:
+        """The frame itself, or resized when the model was compiled for another static size."""
+        hw = self.frame_hw
+        if hw is None or image.shape[:2] == hw:
+            return image
+        return cv2.resize(image, (hw[1], hw[0]), interpolation=cv2.INTER_AREA)
+
     def decode(self, frame_id: int, scores: np.ndarray, indices: np.ndarray, k: int,
                infer_ms: float) -> Inference:
         labels = self.labels
@@ -219,7 +227,7 @@ class Engine:
     def infer(self, image: np.ndarray, top_k: int = 5, frame_id: int = 0) -> Inference:
         """Synchronous inference of one uint8 BGR HxWx3 image."""
         req = self._sync_request
-        req.infer({0: image[None]}, share_inputs=True)
+        req.infer({0: self.fit(image)[None]}, share_inputs=True)
         return self.decode(frame_id, req.get_output_tensor(0).data,
                            req.get_output_tensor(1).data, top_k, req.latency)
 
@@ -261,7 +269,8 @@ class AsyncQueue:
         """Start inference on a frame; blocks while every request is busy."""
         self._raise_pending()
         try:
-            self._queue.start_async({0: image[None]}, (frame_id, userdata), share_inputs=True)
+            self._queue.start_async({0: self.engine.fit(image)[None]}, (frame_id, userdata),
+                                    share_inputs=True)
         except RuntimeError as exc:
             raise ModelError(f"inference failed on frame {frame_id} "
                              f"({str(exc).strip().splitlines()[0]})") from exc
