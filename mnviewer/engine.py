@@ -16,6 +16,7 @@ import openvino.opset13 as ops
 from openvino.preprocess import ColorFormat, PrePostProcessor, ResizeAlgorithm
 
 from mnviewer import build, paths
+from mnviewer.build import graph
 from mnviewer.errors import DeviceError, ModelError, UsageError
 
 MAX_TOP_K = 10
@@ -185,7 +186,8 @@ class Engine:
             raise ModelError(f"model file {self.built.xml} is corrupt "
                              f"({str(exc).splitlines()[0]}): run 'mnviewer models build "
                              f"{self.model_id} --precision {self.precision} --force'") from exc
-        model = prepare_model(model, self.input_size, background, self.frame_hw,
+        model = prepare_model(graph.materialize_weights(model), self.input_size, background,
+                              self.frame_hw,
                               raw=self.raw_input)
         config: dict[str, Any] = {"PERFORMANCE_HINT": hint.upper(),
                                   "CACHE_DIR": str(paths.compile_cache_dir())}

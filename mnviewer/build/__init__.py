@@ -24,7 +24,7 @@ from mnviewer.build import convnet, graph
 from mnviewer.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog
 from mnviewer.errors import ModelError, OutputError, UsageError
 
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
 META = "meta.json"
 LABELS = "labels.txt"
 
@@ -145,8 +145,7 @@ class Builder:
                 model = graph.join(*parts) if base.assemble == "join" else parts[0]
                 model = graph.fold_weights(graph.normalize_io(model, base.id))
             self._bases[base_id] = model
-        model = self._bases[base_id].clone()
-        return graph.to_fullconv(model) if spec.fullconv else model
+        return self._bases[base_id].clone()
 
     def build(self, spec: ModelSpec, precisions: list[str], force: bool = False) -> list[BuiltModel]:
         """Build the missing or stale precisions of one model; return all requested ones."""
@@ -171,7 +170,7 @@ class Builder:
         start = time.perf_counter()
         self.progress(f"building {spec.id} ({', '.join(todo)})")
         base = self._assemble(spec)
-        counted = stats.count(base)
+        counted = stats.count(graph.to_fullconv(base.clone()) if spec.fullconv else base)
         meta.update(
             macs=counted.macs, params=counted.params, layers=counted.layers,
             input_size=[spec.resolution, spec.resolution], classes=spec.classes,
@@ -185,6 +184,8 @@ class Builder:
                 model = graph.quantize_weights(base.clone())
             else:
                 model = graph.strip_fake_quantize(base.clone())
+            if spec.fullconv:
+                model = graph.to_fullconv(model)
             meta["precisions"][precision] = self._save(model, folder, precision)
             meta["precisions"][precision]["build_s"] = round(time.perf_counter() - t0, 3)
         meta["build_s"] = round(time.perf_counter() - start, 3)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import openvino as ov
+import openvino.opset9 as opset9
 import openvino.opset13 as ops
 
 from mnviewer.errors import ModelError
@@ -52,6 +53,7 @@ _FOLDERS: dict[str, Callable[..., np.ndarray]] = {
     "Divide": lambda a, b: a / b,
     "Transpose": lambda a, p: np.transpose(a, [int(i) for i in p.ravel()]),
     "Unsqueeze": _unsqueeze,
+    "Eye": lambda rows, cols, diagonal, *_: np.eye(int(rows), int(cols), int(diagonal)),
     "Squeeze": lambda a, axes=None: np.squeeze(a, tuple(int(i) for i in axes.ravel()))
     if axes is not None else np.squeeze(a),
 }
@@ -154,27 +156,71 @@ def fold_weights(model: ov.Model) -> ov.Model:
     return model
 
 
+def _eye(groups: int, dtype: ov.Type) -> ov.Output:
+    """A [groups, groups, 1, 1] identity, computed by the graph rather than stored."""
+    n = ops.constant(np.int64(groups))
+    eye = opset9.eye(n, n, ops.constant(np.int64(0)), dtype.get_type_name())
+    return ops.unsqueeze(eye, ops.constant(np.array([2, 3], dtype=np.int64))).output(0)
+
+
+def _block_diagonal(weights: ov.Output) -> ov.Output:
+    """Dense [C, C, kh, kw] weights equal to depthwise [C, 1, 1, kh, kw] ones on the diagonal.
+
+    Stored compactly as eye x depthwise weights; `materialize_weights` turns that into one
+    constant before compiling. Symmetric int8 weights (i8 -> Convert -> Multiply(scale)) keep
+    that form, so the dense convolution still runs with int8 kernels.
+    """
+    node = weights.get_node()
+    if node.get_type_name() == "Multiply":
+        convert, scale = node.input_value(0).get_node(), node.input_value(1).get_node()
+        if convert.get_type_name() == "Convert" and scale.get_type_name() == "Constant" and \
+                _dtype(convert.input_value(0)) == np.int8:
+            q = fold(convert.input_value(0))
+            groups = q.shape[0]
+            dense_q = ops.multiply(_eye(groups, ov.Type.i8),
+                                   ops.constant(q.reshape(groups, 1, *q.shape[3:])))
+            per_channel = scale.get_data().reshape(groups, 1, 1, 1).astype(np.float32)
+            return ops.multiply(ops.convert(dense_q, ov.Type.f32),
+                                ops.constant(per_channel)).output(0)
+    w = fold(weights).astype(np.float32)
+    groups = w.shape[0]
+    return ops.multiply(_eye(groups, ov.Type.f32),
+                        ops.constant(w.reshape(groups, 1, *w.shape[3:]))).output(0)
+
+
 def to_fullconv(model: ov.Model) -> ov.Model:
     """Replace each depthwise convolution by a dense one with block-diagonal weights.
 
     Predictions stay the same; the cost becomes that of a standard convolution.
     """
     for gconv in _ops_of(model, "GroupConvolution"):
-        weights = fold(gconv.input_value(1))
-        groups, out_per_group, in_per_group, kh, kw = weights.shape
-        channels = groups * in_per_group
-        dense = np.zeros((groups * out_per_group, channels, kh, kw), dtype=np.float32)
-        for g in range(groups):
-            dense[g * out_per_group:(g + 1) * out_per_group,
-                  g * in_per_group:(g + 1) * in_per_group] = weights[g]
+        shape = list(gconv.input(1).get_shape())
+        if shape[1] != 1 or shape[2] != 1:
+            raise ModelError(f"{gconv.get_friendly_name()} is a grouped, not a depthwise, "
+                             "convolution: no full-convolution twin for this model")
         attrs = gconv.get_attributes()
         conv = ops.convolution(
-            gconv.input_value(0), ops.constant(dense),
+            gconv.input_value(0), _block_diagonal(gconv.input_value(1)),
             strides=attrs["strides"], pads_begin=attrs["pads_begin"], pads_end=attrs["pads_end"],
             dilations=attrs["dilations"], auto_pad=attrs["auto_pad"],
         )
         conv.set_friendly_name(gconv.get_friendly_name() + "/fullconv")
         gconv.output(0).replace(conv.output(0))
+    model.validate_nodes_and_infer_types()
+    return model
+
+
+def materialize_weights(model: ov.Model) -> ov.Model:
+    """Fold computed weights (eye x depthwise) into plain constants before compiling.
+
+    The plugins would otherwise compute them on every inference.
+    """
+    for eye in _ops_of(model, "Eye"):
+        unsqueeze = next(iter(eye.output(0).get_target_inputs())).get_node()
+        for target in list(unsqueeze.output(0).get_target_inputs()):
+            product = target.get_node()
+            dense = fold(product.output(0))
+            product.output(0).replace(ops.constant(dense).output(0))
     model.validate_nodes_and_infer_types()
     return model
 
