@@ -4,10 +4,13 @@ the compiled model, asynchronous requests whose results come back in frame order
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import cv2
 import numpy as np
@@ -16,6 +19,7 @@ import openvino.opset13 as ops
 from openvino.preprocess import ColorFormat, PrePostProcessor, ResizeAlgorithm
 
 from mnviewer import build, paths
+from mnviewer.atomic import reason
 from mnviewer.build import graph
 from mnviewer.errors import DeviceError, ModelError, UsageError
 
@@ -48,6 +52,7 @@ class Inference:
     frame_id: int
     top: tuple[Prediction, ...]
     infer_ms: float
+    post_ms: float = 0.0
 
 
 def available_devices() -> list[str]:
@@ -167,6 +172,11 @@ class Engine:
         self.input_size = int(meta["input_size"][0])
         background = int(meta.get("classes", 1001)) == 1001
         self.labels = read_labels(self.built.labels_file, background)
+        expected = int(meta.get("classes", 1001)) - (1 if background else 0)
+        if len(self.labels) != expected:
+            raise ModelError(f"labels file {self.built.labels_file} has {len(self.labels)} "
+                             f"labels, expected {expected}: run 'mnviewer models build "
+                             f"{model_id} --force'")
         if frame_hw is None and self.device.split(".")[0].upper() == "NPU":
             frame_hw = (self.input_size, self.input_size)  # the NPU needs static shapes
         self.frame_hw = frame_hw
@@ -181,10 +191,12 @@ class Engine:
                  threads: int | None) -> ov.CompiledModel:
         c = core()
         try:
+            # A damaged .xml would otherwise be offered to every frontend, which log noise.
+            ElementTree.parse(self.built.xml)
             model = c.read_model(str(self.built.xml))
-        except RuntimeError as exc:
+        except (RuntimeError, ElementTree.ParseError) as exc:
             raise ModelError(f"model file {self.built.xml} is corrupt "
-                             f"({str(exc).splitlines()[0]}): run 'mnviewer models build "
+                             f"({reason(exc)}): run 'mnviewer models build "
                              f"{self.model_id} --precision {self.precision} --force'") from exc
         model = prepare_model(graph.materialize_weights(model), self.input_size, background,
                               self.frame_hw,
@@ -202,7 +214,7 @@ class Engine:
             return c.compile_model(model, self.device, config)
         except RuntimeError as exc:
             raise DeviceError(f"cannot compile {self.model_id} {self.precision} for "
-                              f"{self.device} ({str(exc).strip().splitlines()[0]}): "
+                              f"{self.device} ({reason(exc)}): "
                               "choose another device or precision") from exc
 
     def _executing_device(self) -> str:
@@ -221,10 +233,11 @@ class Engine:
 
     def decode(self, frame_id: int, scores: np.ndarray, indices: np.ndarray, k: int,
                infer_ms: float) -> Inference:
+        start = time.perf_counter()
         labels = self.labels
         top = tuple(Prediction(int(i), labels[int(i)], float(s))
-                    for s, i in zip(scores[0, :k], indices[0, :k], strict=False))
-        return Inference(frame_id, top, infer_ms)
+                    for s, i in zip(scores[0, :k], indices[0, :k], strict=True))
+        return Inference(frame_id, top, infer_ms, (time.perf_counter() - start) * 1e3)
 
     def infer(self, image: np.ndarray, top_k: int = 5, frame_id: int = 0) -> Inference:
         """Synchronous inference of one uint8 BGR HxWx3 image."""
@@ -234,8 +247,9 @@ class Engine:
                            req.get_output_tensor(1).data, top_k, req.latency)
 
     def async_queue(self, on_result: Callable[[Inference, Any], None], top_k: int = 5,
-                    jobs: int | None = None) -> AsyncQueue:
-        return AsyncQueue(self, on_result, top_k, jobs or self.requests)
+                    jobs: int | None = None, on_error: Callable[[], None] | None = None
+                    ) -> AsyncQueue:
+        return AsyncQueue(self, on_result, top_k, jobs or self.requests, on_error)
 
 
 class AsyncQueue:
@@ -245,13 +259,23 @@ class AsyncQueue:
     """
 
     def __init__(self, engine: Engine, on_result: Callable[[Inference, Any], None],
-                 top_k: int, jobs: int):
+                 top_k: int, jobs: int, on_error: Callable[[], None] | None = None):
         self.engine = engine
         self.top_k = check_top_k(top_k)
         self._on_result = on_result
+        self._on_error = on_error
         self._errors: list[BaseException] = []
         self._queue = ov.AsyncInferQueue(engine.compiled, jobs)
-        self._queue.set_callback(self._done)
+        # A bound method would make the native queue own this object, a cycle the garbage
+        # collector cannot see: every queue (and its compiled model) would outlive its use.
+        ref = weakref.ref(self)
+
+        def done(request: ov.InferRequest, userdata: tuple[int, Any]) -> None:
+            queue = ref()
+            if queue is not None:
+                queue._done(request, userdata)
+
+        self._queue.set_callback(done)
 
     def _done(self, request: ov.InferRequest, userdata: tuple[int, Any]) -> None:
         try:
@@ -262,6 +286,16 @@ class AsyncQueue:
             self._on_result(result, extra)
         except BaseException as exc:  # surfaced to the submitting thread
             self._errors.append(exc)
+            if self._on_error is not None:
+                self._on_error()
+
+    @property
+    def failed(self) -> bool:
+        return bool(self._errors)
+
+    def raise_pending(self) -> None:
+        """Re-raise the first error raised while handling a completion, if any."""
+        self._raise_pending()
 
     def _raise_pending(self) -> None:
         if self._errors:
@@ -275,7 +309,7 @@ class AsyncQueue:
                                     share_inputs=True)
         except RuntimeError as exc:
             raise ModelError(f"inference failed on frame {frame_id} "
-                             f"({str(exc).strip().splitlines()[0]})") from exc
+                             f"({reason(exc)})") from exc
 
     def is_ready(self) -> bool:
         return bool(self._queue.is_ready())

@@ -20,13 +20,14 @@ from typing import IO
 import cv2
 import numpy as np
 
+from mnviewer.atomic import temp_name, write_text_atomic
 from mnviewer.engine import Engine
 from mnviewer.errors import OutputError, UsageError
 from mnviewer.pipeline import FrameResult, Pipeline, percentiles
 from mnviewer.sources import FrameSource
 
 
-def _check_writable(path: Path, what: str) -> None:
+def check_writable(path: Path, what: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise UsageError(f"{what} {path} is a folder: give a file name")
@@ -37,8 +38,19 @@ def _check_writable(path: Path, what: str) -> None:
         raise UsageError(f"{what} {path} is not writable: choose another path")
 
 
-def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv")
+
+
+def check_outputs(out: str | None, summary: Path | None, video: Path | None) -> None:
+    """Fail before any work when an output path cannot be written."""
+    for path, what in ((summary, "summary file"), (video, "video file")):
+        if path is not None:
+            check_writable(path, what)
+    if video is not None and video.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UsageError(f"video file {video} must end in .mp4, .avi or .mkv: "
+                         "choose such a name")
+    if out not in (None, "-"):
+        check_writable(Path(str(out)), "output file")
 
 
 class JsonlWriter:
@@ -47,9 +59,13 @@ class JsonlWriter:
     def __init__(self, target: str):
         self.name = target
         self._stdout = target == "-"
-        # Kept open across the run and closed in close(): one flush per frame.
-        self._fh: IO[str] = sys.stdout if self._stdout else open(  # noqa: SIM115
-            target, "w", encoding="utf-8")
+        try:
+            # Kept open across the run and closed in close(): one flush per frame.
+            self._fh: IO[str] = sys.stdout if self._stdout else open(  # noqa: SIM115
+                target, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise OutputError(f"cannot write {target} ({exc.strerror}): choose another "
+                              "--out") from exc
         self._good = 0
 
     def write(self, obj: dict) -> None:
@@ -62,7 +78,7 @@ class JsonlWriter:
             raise OutputError(f"cannot write {self.name} ({exc.strerror or exc}): free disk "
                               "space or choose another --out; the lines written so far are "
                               "complete") from exc
-        self._good += len(line.encode())
+        self._good += len(line)  # json.dumps escapes to ASCII: characters are bytes
 
     def _cut_back(self) -> None:
         if self._stdout:
@@ -116,26 +132,36 @@ class VideoRecorder:
     def __init__(self, path: Path, fps: float):
         self.path = path
         self.fps = fps if fps and fps > 0 else 30.0
-        self._tmp = _temp_name(path)
+        self._tmp = temp_name(path)
         self._writer: cv2.VideoWriter | None = None
+        self.frames = 0
 
     def write(self, image: np.ndarray) -> None:
         if self._writer is None:
             h, w = image.shape[:2]
             self._size = (w, h)
-            self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter.fourcc(*"mp4v"),
-                                           self.fps, self._size)
-            if not self._writer.isOpened():
+            writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter.fourcc(*"mp4v"),
+                                     self.fps, self._size)
+            if not writer.isOpened():
                 raise OutputError(f"cannot write video {self.path}: choose an .mp4 path")
+            self._writer = writer
+            self.frames = 0
         if (image.shape[1], image.shape[0]) != self._size:
             image = cv2.resize(image, self._size)
         self._writer.write(image)
+        self.frames += 1
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-            os.replace(self._tmp, self.path)
+        """Finish the file and rename it into place; a video that failed to write is removed."""
+        if self._writer is None:
+            return
+        self._writer.release()
+        self._writer = None
+        if not self._tmp.is_file() or self._tmp.stat().st_size == 0:
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"cannot write video {self.path}: free disk space or choose "
+                              "another --save-video path")
+        os.replace(self._tmp, self.path)
 
 
 @dataclass
@@ -153,11 +179,7 @@ class HeadlessRun:
     top1_counts: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        for path, what in ((self.summary_path, "summary file"), (self.video_path, "video file")):
-            if path is not None:
-                _check_writable(path, what)
-        if self.out not in (None, "-"):
-            _check_writable(Path(str(self.out)), "output file")
+        check_outputs(self.out, self.summary_path, self.video_path)
         self.pipeline = Pipeline(self.source, self.engine, top_k=self.top_k,
                                  max_frames=self.max_frames)
 
@@ -183,14 +205,26 @@ class HeadlessRun:
             error = exc
             raise
         finally:
-            results.close()  # type: ignore[attr-defined]
-            if writer is not None:
-                writer.close()
-            if recorder is not None:
-                recorder.close()
-            summary = self.summary(error)
-            if self.summary_path is not None:
-                write_json_atomic(self.summary_path, summary)
+            summary = self._finish(results, writer, recorder, error)
+        return summary
+
+    def _finish(self, results: object, writer: JsonlWriter | None,
+                recorder: VideoRecorder | None, error: BaseException | None) -> dict:
+        """Close everything, each step on its own, and write the summary in any case."""
+        failures: list[BaseException] = []
+        for step in (getattr(results, "close", None),
+                     writer.close if writer else None, recorder.close if recorder else None):
+            if step is None:
+                continue
+            try:
+                step()
+            except Exception as exc:
+                failures.append(exc)
+        summary = self.summary(error or (failures[0] if failures else None))
+        if self.summary_path is not None:
+            write_json_atomic(self.summary_path, summary)
+        if failures and error is None:
+            raise failures[0]
         return summary
 
     def summary(self, error: BaseException | None = None) -> dict:
@@ -203,6 +237,7 @@ class HeadlessRun:
             "fps": round(totals.frames / wall, 2) if wall > 0 else 0.0,
             "infer_ms": percentiles(totals.infer_ms),
             "capture_ms": percentiles(totals.capture_ms),
+            "post_ms": percentiles(totals.post_ms),
             "total_ms": percentiles(totals.total_ms),
             "model": self.engine.model_id,
             "precision": self.engine.precision,
@@ -220,18 +255,6 @@ class HeadlessRun:
 
 def write_json_atomic(path: Path, data: dict) -> None:
     write_text_atomic(path, json.dumps(data, indent=1) + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write under a temporary name, then rename: never a half-written file at `path`."""
-    tmp = _temp_name(path)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path} ({exc.strerror}): free disk space or choose "
-                          "another path") from exc
 
 
 def summary_table(summary: dict) -> str:

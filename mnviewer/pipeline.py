@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class FrameResult:
     top: tuple[Prediction, ...]
     infer_ms: float  # device time of this frame's request
     capture_ms: float  # reading/decoding the frame
-    post_ms: float  # turning raw outputs into labels
+    post_ms: float  # turning raw outputs into labels (in the completion callback)
     total_ms: float  # from starting to read the frame to its result
     fps: float  # results per second over the moving window
     infer_p50_ms: float  # median inference time over the moving window
@@ -87,11 +87,12 @@ class FrameResult:
 
 @dataclass
 class StageTotals:
-    """Per-stage timings over a whole run, for summaries."""
+    """Per-stage timings over a whole run, for summaries (compact arrays of doubles)."""
 
-    infer_ms: list[float]
-    capture_ms: list[float]
-    total_ms: list[float]
+    infer_ms: array = field(default_factory=lambda: array("d"))
+    capture_ms: array = field(default_factory=lambda: array("d"))
+    post_ms: array = field(default_factory=lambda: array("d"))
+    total_ms: array = field(default_factory=lambda: array("d"))
     frames: int = 0
     started: float = 0.0
     finished: float = 0.0
@@ -101,8 +102,9 @@ class StageTotals:
         return max(0.0, self.finished - self.started)
 
 
-def percentiles(values: list[float], qs: tuple[int, ...] = (50, 90, 99)) -> dict[str, float]:
-    if not values:
+def percentiles(values: Sequence[float], qs: tuple[int, ...] = (50, 90, 99)
+                ) -> dict[str, float]:
+    if not len(values):
         return {f"p{q}": 0.0 for q in qs}
     arr = np.asarray(values)
     return {f"p{q}": round(float(np.percentile(arr, q)), 3) for q in qs}
@@ -124,12 +126,13 @@ class Pipeline:
         self.max_frames = max_frames
         self.window = MovingWindow(window_s)
         self.infer_window = MovingWindow(window_s)
-        self.totals = StageTotals([], [], [])
+        self.totals = StageTotals()
         self._engine = engine
         self._next_engine: Engine | None = None
         self._jobs = jobs
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._ready = threading.Condition()
 
     @property
     def engine(self) -> Engine:
@@ -141,6 +144,8 @@ class Pipeline:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._ready:
+            self._ready.notify_all()
 
     def swap_engine(self, engine: Engine) -> None:
         """Use `engine` from the next frame on; the timing history starts again."""
@@ -174,15 +179,19 @@ class Pipeline:
         """Loop with the current engine until the source ends, a stop, or an engine swap."""
         engine = self._engine
         done: dict[int, tuple[Inference, tuple[Frame, float, float], float]] = {}
-        ready = threading.Condition()
+        ready = self._ready
 
         def on_result(inference: Inference, extra: tuple[Frame, float, float]) -> None:
             with ready:
                 done[inference.frame_id] = (inference, extra, time.perf_counter())
-                ready.notify()
+                ready.notify_all()
+
+        def on_error() -> None:
+            with ready:
+                ready.notify_all()
 
         jobs = 1 if live else (self._jobs or engine.requests)
-        queue = engine.async_queue(on_result, self.top_k, jobs)
+        queue = engine.async_queue(on_result, self.top_k, jobs, on_error=on_error)
         submitted = emitted = 0
         try:
             while not self._stop.is_set() and self._next_engine is None:
@@ -199,7 +208,9 @@ class Pipeline:
                 submitted += 1
                 if live:
                     with ready:
-                        ready.wait_for(partial(dict.__contains__, done, emitted))
+                        ready.wait_for(lambda: emitted in done or queue.failed  # noqa: B023
+                                       or self._stop.is_set())
+                    queue.raise_pending()
                 while True:
                     with ready:
                         item = done.pop(emitted, None)
@@ -227,10 +238,11 @@ class Pipeline:
         total_ms = (now - started) * 1e3
         totals.infer_ms.append(inference.infer_ms)
         totals.capture_ms.append(capture_ms)
+        totals.post_ms.append(inference.post_ms)
         totals.total_ms.append(total_ms)
         return FrameResult(
             frame=frame, top=inference.top, infer_ms=inference.infer_ms,
-            capture_ms=capture_ms, post_ms=(now - finished) * 1e3, total_ms=total_ms,
+            capture_ms=capture_ms, post_ms=inference.post_ms, total_ms=total_ms,
             fps=self.window.rate(), infer_p50_ms=self.infer_window.percentile(50),
             model_id=engine.model_id, precision=engine.precision,
             device=engine.executing_device,

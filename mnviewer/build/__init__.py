@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 import openvino as ov
 
 from mnviewer import paths, stats
+from mnviewer.atomic import reason, write_text_atomic
 from mnviewer.build import convnet, graph
 from mnviewer.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog
 from mnviewer.errors import ModelError, OutputError, UsageError
@@ -75,12 +75,6 @@ def _read_meta(folder: Path) -> dict | None:
         return json.loads((folder / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _files_intact(folder: Path, precision: str, entry: dict) -> bool:
@@ -140,7 +134,7 @@ class Builder:
                 try:
                     parts = [self._core.read_model(str(f)) for f in files]
                 except RuntimeError as exc:
-                    raise ModelError(f"cannot read {files[0].name} ({str(exc).splitlines()[0]}):"
+                    raise ModelError(f"cannot read {files[0].name} ({reason(exc)}):"
                                      f" run 'mnviewer models fetch {base.id}' again") from exc
                 model = graph.join(*parts) if base.assemble == "join" else parts[0]
                 model = graph.fold_weights(graph.normalize_io(model, base.id))
@@ -176,8 +170,9 @@ class Builder:
             input_size=[spec.resolution, spec.resolution], classes=spec.classes,
             trained=spec.trained, fullconv=spec.fullconv, builder_version=BUILDER_VERSION,
         )
-        shutil.copyfile(self._source_path(spec.labels), folder / f".{LABELS}.tmp")
-        os.replace(folder / f".{LABELS}.tmp", folder / LABELS)
+        write_text_atomic(folder / LABELS,
+                          self._source_path(spec.labels).read_text(encoding="utf-8"),
+                          hint="set MNVIEWER_HOME to a folder with space")
         for precision in todo:
             t0 = time.perf_counter()
             if precision == "int8":
@@ -189,7 +184,8 @@ class Builder:
             meta["precisions"][precision] = self._save(model, folder, precision)
             meta["precisions"][precision]["build_s"] = round(time.perf_counter() - t0, 3)
         meta["build_s"] = round(time.perf_counter() - start, 3)
-        _write_atomic(folder / META, json.dumps(meta, indent=1))
+        write_text_atomic(folder / META, json.dumps(meta, indent=1),
+                          hint="set MNVIEWER_HOME to a folder with space")
 
     @staticmethod
     def _save(model: ov.Model, folder: Path, precision: str) -> dict:
@@ -204,7 +200,7 @@ class Builder:
         except (OSError, RuntimeError) as exc:
             for leftover in (tmp, tmp.with_suffix(".bin")):
                 leftover.unlink(missing_ok=True)
-            raise OutputError(f"cannot write {precision} model into {folder} ({exc}): "
+            raise OutputError(f"cannot write {precision} model into {folder} ({reason(exc)}): "
                               "free disk space or set MNVIEWER_HOME") from exc
         return {"xml_size": final.stat().st_size,
                 "bin_size": final.with_suffix(".bin").stat().st_size}

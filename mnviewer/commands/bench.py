@@ -38,10 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from mnviewer.atomic import write_text_atomic
     from mnviewer.catalog import load_catalog
     from mnviewer.engine import check_device
     from mnviewer.errors import UsageError
-    from mnviewer.headless import write_text_atomic
+    from mnviewer.headless import check_writable
 
     catalog = load_catalog()
     if args.all:
@@ -52,6 +53,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         raise UsageError(f"--seconds {args.seconds} must be positive")
     devices = [check_device(d) for d in (args.device or ["CPU"])]
+    for path, what in ((args.json, "JSON file"), (args.csv, "CSV file")):
+        if path is not None:
+            check_writable(path, what)
     precisions = list(dict.fromkeys(args.precision or ["int8"]))
     bar = tqdm(total=len(ids) * len(devices) * len(precisions), unit="variant",
                file=sys.stderr, disable=not sys.stderr.isatty())

@@ -14,12 +14,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def describe_devices() -> list[dict]:
     """Id, full name, capabilities and (for the CPU) thread count of each device."""
-    from mnviewer.engine import core
+    from mnviewer.engine import core, device_name
 
     c = core()
     rows = []
     for device in c.available_devices:
-        row: dict = {"id": device, "name": str(c.get_property(device, "FULL_DEVICE_NAME"))}
+        row: dict = {"id": device, "name": device_name(device)}
         try:
             row["capabilities"] = [str(x) for x in c.get_property(device,
                                                                  "OPTIMIZATION_CAPABILITIES")]

@@ -50,15 +50,17 @@ def resolve_source(text: str) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mnviewer.catalog import load_catalog
-    from mnviewer.engine import Engine, check_top_k
+    from mnviewer.engine import Engine, check_device, check_top_k
     from mnviewer.errors import UsageError
-    from mnviewer.headless import HeadlessRun, summary_table
+    from mnviewer.headless import HeadlessRun, check_outputs, summary_table
     from mnviewer.sources import open_source
 
     check_top_k(args.top_k)
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames {args.max_frames} must be at least 1")
     load_catalog().get(args.model)
+    check_device(args.device)  # before a camera or stream is opened for nothing
+    check_outputs(args.out, args.summary, args.save_video)
     source = open_source(resolve_source(args.source), realtime=args.realtime)
     with source:
         # Files run as fast as possible: keep every core busy. Live and paced sources want each
@@ -74,6 +76,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         stopped: list[int] = []
 
         def on_signal(signum: int, _frame: object) -> None:
+            if stopped:  # a second signal: stop waiting for a graceful end
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
+                raise KeyboardInterrupt
             stopped.append(codes[signum])
             job.stop(signal.Signals(signum).name)
 

@@ -144,9 +144,10 @@ def test_unwritable_output_path(shared_dir: Path, tmp_path: Path) -> None:
                     "folder")
 
 
-def test_bad_arguments() -> None:
+def test_bad_arguments(tmp_path: Path) -> None:
     _one_error_line(run_cli("run", "--source", "x", "--top-k", "0"), 2, "top-k")
-    _one_error_line(run_cli("run", "--source", "x", "--device", "TPU"), 3)
+    _one_error_line(run_cli("run", "--source", "x", "--save-video", str(tmp_path / "v.xyz")),
+                    2, "v.xyz")
 
 
 def _limit_file_size() -> None:
@@ -169,7 +170,9 @@ def test_full_disk_keeps_whole_lines(built_all: float, shared_dir: Path,
     assert [r["frame"] for r in rows] == list(range(len(rows)))
 
 
-def test_sigterm_writes_the_summary(built_all: float, shared_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_writes_the_summary(built_all: float, shared_dir: Path, tmp_path: Path,
+                                   signum: int, code: int) -> None:
     out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mnviewer", "run", "--source",
@@ -179,11 +182,11 @@ def test_sigterm_writes_the_summary(built_all: float, shared_dir: Path, tmp_path
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 1000):
         time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    assert proc.returncode == code, err
     s = json.loads(summary.read_text())
-    assert s["interrupted"] == "SIGTERM"
+    assert s["interrupted"] == signal.Signals(signum).name
     rows = _jsonl(out)
     assert s["frames"] == len(rows) and 0 < len(rows) < 1189
 
@@ -196,6 +199,16 @@ def test_devices_lists_the_cpu() -> None:
     assert "FP32" in cpu["capabilities"]
 
 
-def test_absent_device_lists_present_ones() -> None:
-    proc = run_cli("run", "--source", "x.jpg", "--device", "NPU")
-    assert proc.returncode in (3, 4)
+@pytest.mark.parametrize("device", ["NPU", "TPU"])
+def test_absent_device_lists_present_ones(shared_dir: Path, device: str) -> None:
+    proc = run_cli("run", "--source", str(shared_dir / "media" / "cat.bmp"), "--device", device)
+    _one_error_line(proc, 4, device, "CPU")
+
+
+def test_headless_never_imports_qt(built_all: float, shared_dir: Path) -> None:
+    code = ("import sys; from mnviewer.cli import main; "
+            f"rc = main(['run', '--source', {str(shared_dir / 'media' / 'cat.bmp')!r}, "
+            "'--quiet']); assert 'PySide6' not in sys.modules, 'Qt was imported'; sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
