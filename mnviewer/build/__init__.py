@@ -77,11 +77,17 @@ def _read_meta(folder: Path) -> dict | None:
         return None
 
 
-def _files_intact(folder: Path, precision: str, entry: dict) -> bool:
+def _files_intact(folder: Path, precision: str, entry: dict, *, own: bool = True) -> bool:
+    """Sizes as written; in the user's own cache also the modification times, so that a
+    file changed in place (same size, other bytes) is rebuilt rather than trusted. Bundled
+    copies get new times when installed and are checked by size."""
     xml, bin_ = folder / f"{precision}.xml", folder / f"{precision}.bin"
     try:
-        return (xml.stat().st_size == entry["xml_size"]
-                and bin_.stat().st_size == entry["bin_size"])
+        xs, bs = xml.stat(), bin_.stat()
+        if xs.st_size != entry["xml_size"] or bs.st_size != entry["bin_size"]:
+            return False
+        return not own or (xs.st_mtime_ns == entry.get("xml_mtime_ns", xs.st_mtime_ns)
+                           and bs.st_mtime_ns == entry.get("bin_mtime_ns", bs.st_mtime_ns))
     except (OSError, KeyError):
         return False
 
@@ -96,10 +102,11 @@ def _search_folders(model_id: str) -> list[Path]:
 
 def find_built(model_id: str, precision: str) -> BuiltModel | None:
     """The built model in the user cache or the bundle, with its files intact; else None."""
-    for folder in _search_folders(model_id):
+    for own, folder in enumerate(_search_folders(model_id)):
         meta = _read_meta(folder)
         entry = (meta or {}).get("precisions", {}).get(precision)
-        if meta is not None and entry and _files_intact(folder, precision, entry):
+        if meta is not None and entry and _files_intact(folder, precision, entry,
+                                                        own=own == 0):
             return BuiltModel(model_id, precision, folder / f"{precision}.xml", meta)
     return None
 
@@ -202,8 +209,9 @@ class Builder:
                 leftover.unlink(missing_ok=True)
             raise OutputError(f"cannot write {precision} model into {folder} ({reason(exc)}): "
                               "free disk space or set MNVIEWER_HOME") from exc
-        return {"xml_size": final.stat().st_size,
-                "bin_size": final.with_suffix(".bin").stat().st_size}
+        xs, bs = final.stat(), final.with_suffix(".bin").stat()
+        return {"xml_size": xs.st_size, "bin_size": bs.st_size,
+                "xml_mtime_ns": xs.st_mtime_ns, "bin_mtime_ns": bs.st_mtime_ns}
 
 
 def build_models(specs: list[ModelSpec], precisions: list[str], *, force: bool = False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
 import openvino as ov
@@ -147,6 +148,16 @@ def test_truncated_model_file_is_detected_and_rebuilt(built_all: float, catalog:
     assert messages and bin_file.read_bytes() == data
 
 
+def test_model_file_changed_in_place_is_rebuilt(built_all: float, catalog: Catalog) -> None:
+    found = build.find_built("mobilenet-v1-0.75-192", "int8")
+    bin_file = found.xml.with_suffix(".bin")
+    data = bin_file.read_bytes()
+    bin_file.write_bytes(bytes(len(data)))  # same size, zeros
+    assert build.find_built("mobilenet-v1-0.75-192", "int8") is None
+    build.build_models([catalog.get("mobilenet-v1-0.75-192")], ["int8"], catalog=catalog)
+    assert bin_file.read_bytes() == data
+
+
 def test_corrupt_model_xml_gives_a_model_error(built_all: float) -> None:
     found = build.find_built("mobilenet-v1-0.25-128", "fp32")
     original = found.xml.read_bytes()
@@ -154,7 +165,9 @@ def test_corrupt_model_xml_gives_a_model_error(built_all: float) -> None:
     meta_text = meta_file.read_text()
     garbage = b"<net>" + b"x" * (len(original) - 5)
     try:
-        found.xml.write_bytes(garbage)  # same size: only reading it can tell
+        stat = found.xml.stat()
+        found.xml.write_bytes(garbage)  # same size and time: only reading it can tell
+        os.utime(found.xml, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         with pytest.raises(ModelError, match="corrupt"):
             Engine("mobilenet-v1-0.25-128", "fp32")
     finally:
