@@ -1,0 +1,246 @@
+"""Newest-frame hub: one capture thread publishes frames, each pipeline reads its own subscriber.
+
+The same frames can feed several pipelines (compare mode). A subscriber is a live FrameSource:
+read() returns the newest frame it has not seen yet and skips older ones, so a slow model drops
+frames instead of holding back a fast one. In exclusive mode the subscribers take turns, first
+come first served, from one read to the next: two models timed side by side then never share
+the CPU while they infer, and each one's latency is what it would be alone.
+
+Qt-free, so it can be tested and reused without a display.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from mnviewer.errors import MnviewerError
+from mnviewer.pipeline import MovingWindow
+from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
+
+# on_event(kind, text); kind is "lost", "back", "ended" or "failed".
+EventCallback = Callable[[str, str], None]
+
+
+class FrameHub:
+    """Holds the newest frame of the current capture and hands it to subscribers."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._seq = 0  # frames published so far, across source switches
+        self._owner: object | None = None
+        self._closed = False
+        self._exclusive = False
+        self._turn: HubSubscriber | None = None
+        self._waiting: deque[HubSubscriber] = deque()
+
+    @property
+    def latest(self) -> Frame | None:
+        return self._frame
+
+    def attach(self, owner: object) -> None:
+        """From now on accept frames from `owner` only: a stopped capture cannot sneak one in."""
+        with self._cond:
+            self._owner = owner
+
+    def publish(self, frame: Frame, owner: object) -> bool:
+        """Make `frame` the newest one; False if the hub is closed or `owner` is not attached."""
+        with self._cond:
+            if self._closed or owner is not self._owner:
+                return False
+            self._frame = frame
+            self._seq += 1
+            self._cond.notify_all()
+            return True
+
+    def set_exclusive(self, exclusive: bool) -> None:
+        """Turn taking between subscribers on or off."""
+        with self._cond:
+            self._exclusive = exclusive
+            if not exclusive:
+                self._turn = None
+            self._cond.notify_all()
+
+    def subscribe(self, name: str) -> HubSubscriber:
+        """A new reader; its first read returns the current frame, if there is one."""
+        with self._cond:
+            return HubSubscriber(self, name, seen=max(self._seq - 1, 0))
+
+    def close(self) -> None:
+        """Wake every reader; their reads return None from now on."""
+        with self._cond:
+            self._closed = True
+            self._turn = None
+            self._cond.notify_all()
+
+    # The methods below run on the subscribers' threads.
+
+    def _read(self, sub: HubSubscriber) -> Frame | None:
+        with self._cond:
+            self._release(sub)
+            while not self._has_news(sub):
+                if self._closed or sub._closed:
+                    return None
+                self._cond.wait()
+            if self._exclusive and not self._take_turn(sub):
+                return None
+            return self._deliver(sub)
+
+    def _has_news(self, sub: HubSubscriber) -> bool:
+        return self._frame is not None and (self._seq > sub._seen or sub._replays > 0)
+
+    def _take_turn(self, sub: HubSubscriber) -> bool:
+        self._waiting.append(sub)
+        try:
+            while self._exclusive and (self._turn is not None or self._waiting[0] is not sub):
+                if self._closed or sub._closed:
+                    return False
+                self._cond.wait()
+        finally:
+            self._waiting.remove(sub)
+            self._cond.notify_all()  # whoever is next in line re-checks
+        if self._closed or sub._closed:
+            return False
+        if self._exclusive:
+            self._turn = sub
+        return True
+
+    def _deliver(self, sub: HubSubscriber) -> Frame | None:
+        if self._seq > sub._seen:
+            sub._dropped += max(0, self._seq - sub._seen - 1)
+            sub._seen = self._seq
+        sub._replays = max(0, sub._replays - 1)
+        return self._frame
+
+    def _release(self, sub: HubSubscriber) -> None:
+        if self._turn is sub:
+            self._turn = None
+            self._cond.notify_all()
+
+    def _replay(self, sub: HubSubscriber, times: int) -> None:
+        with self._cond:
+            sub._replays = max(sub._replays, times)
+            self._cond.notify_all()
+
+    def _unsubscribe(self, sub: HubSubscriber) -> None:
+        with self._cond:
+            sub._closed = True
+            self._release(sub)
+            self._cond.notify_all()
+
+
+class HubSubscriber(FrameSource):
+    """One reader of a hub, usable as a live source by a Pipeline."""
+
+    def __init__(self, hub: FrameHub, name: str, *, seen: int) -> None:
+        self._hub = hub
+        self._seen = seen
+        self._replays = 0
+        self._dropped = 0
+        self.info = SourceInfo("hub", name, 0, 0, None, None, live=True)
+
+    def read(self) -> Frame | None:
+        """The newest frame not yet seen; blocks until there is one, None once closed."""
+        return self._hub._read(self)
+
+    def replay(self, times: int = 1) -> None:
+        """Let the next `times` reads return the newest frame even if it was seen already.
+
+        While the source is paused this is how a new model or top-k reaches the frozen frame.
+        """
+        self._hub._replay(self, times)
+
+    def close(self) -> None:
+        self._hub._unsubscribe(self)
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+
+class Capture:
+    """Reads one FrameSource on its own thread and publishes its frames into a hub.
+
+    Events go to on_event(kind, text) from the capture thread: "lost" when a live source sent
+    nothing for its timeout (it keeps reconnecting, and reading goes on), "back" when frames
+    return, "ended" at the end of a source that does not loop, "failed" on an unreadable one.
+    """
+
+    def __init__(self, source: FrameSource, hub: FrameHub, on_event: EventCallback) -> None:
+        self.source = source
+        self.fps = 0.0  # frames published per second, over the last second
+        self._hub = hub
+        self._on_event = on_event
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._window = MovingWindow(1.0)
+        self._thread = threading.Thread(
+            target=self._run, name=f"capture {source.info.name}", daemon=True)
+
+    def start(self) -> None:
+        self._hub.attach(self)
+        self._thread.start()
+
+    def set_paused(self, paused: bool) -> None:
+        """A paused file source stops reading (it resumes where it was); a live one discards."""
+        if paused:
+            self._running.clear()
+        else:
+            self._running.set()
+
+    def stop(self) -> None:
+        """Ask the thread to end; it closes the source itself. Does not block."""
+        self._stop.set()
+        self._running.set()
+        if self.source.info.live:
+            # A live read can wait for its whole timeout; closing from aside wakes it.
+            threading.Thread(target=self.source.close, name="close source", daemon=True).start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except MnviewerError as exc:
+            self._report("failed", str(exc))
+        except Exception as exc:  # a decoder error must not end the capture silently
+            self._report("failed", f"reading {self.source.info.name} failed: {exc}")
+        finally:
+            self.source.close()
+
+    def _report(self, kind: str, text: str) -> None:
+        # A capture being stopped is expected to fail its last read: nobody needs to know.
+        if not self._stop.is_set():
+            self._on_event(kind, text)
+
+    def _loop(self) -> None:
+        live = self.source.info.live
+        lost = False
+        while not self._stop.is_set():
+            if not live and not self._running.is_set():
+                self._running.wait()
+                continue
+            try:
+                frame = self.source.read()
+            except SourceLost as exc:
+                if not lost:
+                    lost = True
+                    self._on_event("lost", str(exc))
+                continue
+            if frame is None:
+                if not self._stop.is_set():
+                    self._on_event("ended", f"{self.source.info.name} ended")
+                return
+            if lost:
+                lost = False
+                self._on_event("back", f"{self.source.info.name} is back")
+            if self._running.is_set() and self._hub.publish(frame, self):
+                now = time.perf_counter()
+                self._window.add(now, 1.0)
+                self.fps = self._window.rate()

@@ -1,0 +1,484 @@
+"""The main window: selectors, the live view (two panes in compare mode), the latency plot,
+the benchmark panel, notices and the status bar. It paints and forwards choices; the
+LiveSession does the work on other threads."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QMainWindow,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mnviewer.engine import Engine
+from mnviewer.errors import MnviewerError, OutputError, SourceError
+from mnviewer.gui import settings as settings_io
+from mnviewer.gui.about import AboutDialog
+from mnviewer.gui.actions import create_actions, fill_toolbar
+from mnviewer.gui.bench_panel import BenchPanel
+from mnviewer.gui.compare import CompareHeader, pair_sides
+from mnviewer.gui.first_run import BuildDialog
+from mnviewer.gui.models import EngineRequest, any_built, is_trained, partner_of
+from mnviewer.gui.notices import NoticeBanner
+from mnviewer.gui.opening import describe, is_camera, probe_cameras
+from mnviewer.gui.outputs import Outputs
+from mnviewer.gui.overlay import overlay_for
+from mnviewer.gui.plot import LatencyPlot
+from mnviewer.gui.selectors import ControlBar, MirrorBar
+from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
+from mnviewer.gui.status import StatusLine
+from mnviewer.gui.view import VideoView
+from mnviewer.gui.workers import QUEUED, Task
+from mnviewer.pipeline import FrameResult
+from mnviewer.sources import SourceInfo
+
+log = logging.getLogger(__name__)
+STATUS_MS = 500
+QUIT_AFTER_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class GuiOptions:
+    """What the command line asks of the window; None means "as remembered"."""
+
+    source: str | None = None
+    model: str | None = None
+    precision: str | None = None
+    device: str | None = None
+    quit_after: int | None = None  # process this many frames, then close
+    screenshot: Path | None = None  # with quit_after: save the window there first
+    offer_build: bool = True  # on a first run, offer to build every model
+
+    @property
+    def automated(self) -> bool:
+        return self.quit_after is not None
+
+
+class MainWindow(QMainWindow):
+    """The desktop app's one window."""
+
+    finished = Signal(int)  # exit code, after --quit-after
+
+    def __init__(self, options: GuiOptions | None = None) -> None:
+        super().__init__()
+        self.options = options or GuiOptions()
+        self.settings = self._load_settings()
+        self.fatal: MnviewerError | None = None
+        self.latest: list[FrameResult | None] = [None, None]
+        self._pending_source: str | None = None
+        self._paused_for_bench = False
+        self._done = False
+        self.session = LiveSession(top_k=self.settings.top_k, parent=self)
+        self.banner = NoticeBanner()
+        self.header = CompareHeader()
+        self.views = [VideoView(), VideoView()]
+        self.plot = LatencyPlot()
+        self.controls = ControlBar()
+        self.mirror_bar = MirrorBar()
+        self.bench = BenchPanel()
+        self.build_dialog: BuildDialog | None = None
+        self.outputs = Outputs(self.views[PRIMARY], self.settings, self)
+        self.commands = create_actions(self)
+        self._layout()
+        self._connect()
+        self._apply_settings()
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self._update_status)
+        self._status_timer.start(STATUS_MS)
+        self._start()
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def _load_settings(self) -> settings_io.Settings:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", settings_io.SettingsWarning)
+            loaded = settings_io.load_settings()
+        self._settings_warnings = [str(w.message) for w in caught]
+        o = self.options
+        for key, value in (("source", o.source), ("model", o.model),
+                           ("precision", o.precision), ("device", o.device)):
+            if value is not None:
+                setattr(loaded, key, value)
+        return loaded
+
+    def _layout(self) -> None:
+        self.setWindowTitle("mnviewer")
+        panes = QHBoxLayout()
+        panes.setSpacing(2)
+        for view in self.views:
+            panes.addWidget(view, 1)
+        self.views[PARTNER].hide()
+        self.header.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        for widget in (self.banner, self.header):
+            column.addWidget(widget)
+        column.addLayout(panes, 1)
+        column.addWidget(self.plot)
+        self.setCentralWidget(central)
+        self.addToolBar(self.controls)
+        self.addToolBarBreak()
+        buttons = QToolBar("Actions")
+        buttons.setObjectName("actions")
+        fill_toolbar(buttons, self.commands)
+        self.addToolBar(buttons)
+        self.addToolBar(self.mirror_bar)
+        dock = QDockWidget("Benchmark", self)
+        dock.setObjectName("benchmark")
+        dock.setWidget(self.bench)
+        dock.hide()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.bench_dock = dock
+        self.status = StatusLine(self.statusBar())
+        self.views[PRIMARY].setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.notice.connect(self.notify)
+        s.capture_event.connect(self.banner.show_capture_event, QUEUED)
+        s.source_opened.connect(self._on_source_opened)
+        s.source_failed.connect(self._on_source_failed)
+        s.engine_ready.connect(self._on_engine_ready)
+        s.engine_failed.connect(self._on_engine_failed)
+        s.result_ready.connect(self._on_result)
+        s.paused_changed.connect(self._on_paused_changed)
+        c = self.controls
+        c.source_chosen.connect(self.open_source)
+        c.model_chosen.connect(lambda m: self.request_engine(model=m))
+        c.precision_chosen.connect(lambda p: self.request_engine(precision=p))
+        c.device_chosen.connect(lambda d: self.request_engine(device=d))
+        c.top_k_changed.connect(self._on_top_k)
+        self.mirror_bar.notice.connect(self.notify)
+        self.bench.running_changed.connect(self._on_bench_running)
+        self.bench.notice.connect(self.notify)
+        self.bench_dock.visibilityChanged.connect(self.commands.bench.setChecked)
+        self.outputs.notice.connect(self.notify)
+        self.outputs.recording_changed.connect(self._on_recording_changed)
+
+    def _apply_settings(self) -> None:
+        st = self.settings
+        self.controls.set_model(st.model)
+        self.controls.set_precision(st.precision)
+        self.controls.set_device(st.device)
+        self.controls.set_top_k(st.top_k)
+        self.commands.overlay.setChecked(st.overlay)
+        self.commands.mirror.setChecked(st.mirror)
+        self.commands.plot.setChecked(st.plot)
+        self.set_plot(st.plot)
+        if st.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(st.geometry.encode()))
+        else:
+            self.resize(1280, 860)
+
+    def _start(self) -> None:
+        for message in self._settings_warnings:
+            self.notify("warning", message)
+        first_run = not any_built()
+        self.open_source(self.settings.source or None)
+        st = self.settings
+        self.session.load(PRIMARY, EngineRequest(st.model, st.precision, st.device))
+        if first_run and self.options.offer_build and not self.options.automated:
+            self.show_build_dialog(first_run=True)
+        if self.options.automated:
+            QTimer.singleShot(QUIT_AFTER_TIMEOUT_S * 1000, self._quit_after_timeout)
+
+    # --- notices and session events ------------------------------------------------------
+
+    def notify(self, level: str, text: str) -> None:
+        self.banner.show_notice(level, text)
+
+    def open_source(self, spec: str | None) -> None:
+        """Switch to `spec` (None: the default source); the current one runs until it opens."""
+        self._pending_source = spec
+        self.session.open(spec)
+        if spec is not None:
+            self.notify("info", f"opening {describe(spec)}…")
+
+    def ask_source(self, action: str) -> None:
+        chosen = self.controls.ask_for_source(action)
+        if chosen:
+            self.open_source(chosen)
+
+    def _on_source_opened(self, spec: str, info: SourceInfo) -> None:
+        first = self.controls.source.currentIndex() < 0
+        if self._pending_source is not None:
+            self.settings.source = spec
+        self.controls.set_source(spec)
+        self.views[PRIMARY].placeholder = "Loading the model…"
+        self._update_title()
+        if first:
+            self.rescan_cameras()
+
+    def _on_source_failed(self, spec: str, message: str) -> None:
+        self.notify("error", message)
+        if self.session.capture is not None:
+            return  # the running source goes on
+        if self.options.automated:
+            self._fail(SourceError(message))
+        elif spec:
+            self.open_source(None)  # a remembered source that is gone: use the default
+        else:
+            self.views[PRIMARY].clear(f"No source: {message}")
+
+    def rescan_cameras(self) -> None:
+        spec = self.session.spec or ""
+        skip = frozenset({int(spec)}) if is_camera(spec) else frozenset()
+        task = Task(lambda _t: probe_cameras(skip), "probe cameras")
+        task.succeeded.connect(lambda _t, cams: self.controls.set_cameras(cams), QUEUED)
+        task.start()
+
+    # --- engines -------------------------------------------------------------------------
+
+    def request_engine(self, *, model: str | None = None, precision: str | None = None,
+                       device: str | None = None) -> None:
+        """Switch model, precision or device; the running engine goes on until the new one."""
+        st = self.settings
+        # Built on the newest request, so a quick model-then-precision change keeps both.
+        base = self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
+                                                                  st.device)
+        request = EngineRequest(model or base.model, precision or base.precision,
+                                device or base.device)
+        if request == self.session.requested(PRIMARY):
+            return  # the same entry picked again
+        self.notify("info", f"loading {request.label}…")
+        self.session.load(PRIMARY, request)
+        if self.session.comparing:
+            self._load_partner(request)
+
+    def _load_partner(self, primary: EngineRequest) -> bool:
+        partner = partner_of(primary.model)
+        if partner is None:
+            self.notify("warning", f"{primary.model} has no full-convolution twin to compare")
+            self.commands.compare.setChecked(False)
+            return False
+        self.session.start_compare(EngineRequest(partner, primary.precision, primary.device))
+        return True
+
+    def _on_engine_ready(self, pane: int, engine: Engine) -> None:
+        self.plot.clear(pane)
+        if pane == PARTNER:
+            return
+        self.controls.set_model(engine.model_id)
+        self.controls.set_precision(engine.precision)
+        self.controls.set_device(engine.device, engine.executing_device)
+        st = self.settings
+        st.model, st.precision, st.device = engine.model_id, engine.precision, engine.device
+        self.notify("info", f"running {engine.model_id} {engine.precision} on "
+                            f"{engine.executing_device}")
+        self._update_title()
+
+    def _on_engine_failed(self, pane: int, message: str) -> None:
+        self.notify("error", message)
+        if pane == PARTNER:
+            self.commands.compare.setChecked(False)
+            return
+        running = self.session.engine(PRIMARY)
+        if running is not None:
+            self.controls.set_model(running.model_id)
+            self.controls.set_precision(running.precision)
+            self.controls.set_device(running.device, running.executing_device)
+            request = self.session.requested(PRIMARY)
+            if self.session.comparing and request is not None:
+                self._load_partner(request)  # it was switched along: switch it back
+        elif self.options.automated:
+            self._fail(MnviewerError(message))
+
+    def _on_top_k(self, k: int) -> None:
+        self.settings.top_k = k
+        self.session.set_top_k(k)
+
+    # --- results -------------------------------------------------------------------------
+
+    def _on_result(self, pane: int) -> None:
+        result = self.session.take(pane)
+        if result is None:
+            return
+        self.latest[pane] = result
+        overlay = overlay_for(result, source_fps=self.session.source_fps,
+                              trained=is_trained(result.model_id))
+        self.views[pane].show_result(result, overlay)
+        self.plot.add(pane, result.infer_ms, result.model_id)
+        if pane == PRIMARY:
+            self.outputs.add(result)
+        if self.session.comparing:
+            self._update_header()
+        if self.options.quit_after and self.session.frames(PRIMARY) >= self.options.quit_after:
+            self._finish()
+
+    def _update_header(self) -> None:
+        sides = pair_sides([self.session.engine(PRIMARY), self.session.engine(PARTNER)],
+                           self.latest)
+        if sides is not None:
+            self.header.show_sides(*sides)
+
+    def overlay_text(self, pane: int = PRIMARY) -> str:
+        """What the overlay of `pane` says now (for tests and accessibility)."""
+        overlay = self.views[pane].overlay
+        return overlay.text if overlay is not None else ""
+
+    # --- view toggles --------------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        self.session.set_paused(paused)
+
+    def _on_paused_changed(self, paused: bool) -> None:
+        self.commands.pause.setChecked(paused)
+        self._update_badges()
+
+    def _update_badges(self) -> None:
+        badge = " · ".join(b for b, on in (("PAUSED", self.session.paused),
+                                           ("● REC", self.outputs.recording is not None))
+                            if on)
+        for view in self.views:
+            view.badge = badge
+            view.update()
+
+    def set_overlay(self, on: bool) -> None:
+        self.settings.overlay = on
+        for view in self.views:
+            view.show_overlay = on
+            view.update()
+
+    def set_mirror(self, on: bool) -> None:
+        self.settings.mirror = on
+        for view in self.views:
+            view.mirror = on
+            view.update()
+
+    def set_plot(self, on: bool) -> None:
+        self.settings.plot = on
+        self.plot.setVisible(on)
+
+    def set_fullscreen(self, on: bool) -> None:
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    def set_bench(self, on: bool) -> None:
+        self.bench_dock.setVisible(on)
+
+    def set_compare(self, on: bool) -> None:
+        """Compare mode: the model's full-convolution twin on the same frames, side by side."""
+        if on == self.session.comparing:
+            return
+        if on:
+            st = self.settings
+            request = self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
+                                                                         st.device)
+            if not self._load_partner(request):
+                return
+            self.header.reset("Loading the full-convolution twin…")
+            self.views[PARTNER].clear("Loading the full-convolution twin…")
+        else:
+            self.session.stop_compare()
+            self.latest[PARTNER] = None
+            self.plot.clear(PARTNER)
+        self.header.setVisible(on)
+        self.views[PARTNER].setVisible(on)
+
+    def _on_bench_running(self, running: bool) -> None:
+        # Live inference would compete with the benchmark for the same cores.
+        if running and not self.session.paused:
+            self._paused_for_bench = True
+            self.session.set_paused(True)
+            self.notify("info", "live view paused while the benchmark runs")
+        elif not running and self._paused_for_bench:
+            self._paused_for_bench = False
+            self.session.set_paused(False)
+
+    # --- snapshot and recording ----------------------------------------------------------
+
+    def snapshot(self, path: Path | None = None) -> Path | None:
+        """Save the main view's frame with its overlay as PNG; returns the path or None."""
+        return self.outputs.snapshot(path)
+
+    def snapshot_as(self) -> None:
+        self.outputs.ask_snapshot(self)
+
+    def set_recording(self, on: bool) -> None:
+        if on:
+            self.outputs.start_recording(self.session.source_info)
+        else:
+            self.outputs.stop_recording()
+
+    def _on_recording_changed(self, on: bool) -> None:
+        self.commands.record.setChecked(on)
+        self._update_badges()
+
+    # --- dialogs -------------------------------------------------------------------------
+
+    def show_build_dialog(self, first_run: bool = False) -> None:
+        if self.build_dialog is None:
+            self.build_dialog = BuildDialog(self, first_run=first_run)
+            self.build_dialog.built.connect(self.controls.refresh_models)
+        self.build_dialog.show()
+        self.build_dialog.raise_()
+
+    def show_about(self) -> None:
+        AboutDialog(self).exec()
+
+    # --- status, title, end --------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        self.status.refresh(self.session, self.views[PRIMARY].displayed_fps())
+
+    def _update_title(self) -> None:
+        engine = self.session.engine(PRIMARY)
+        parts = ["mnviewer", describe(self.session.spec) if self.session.spec else "",
+                 engine.model_id if engine else ""]
+        self.setWindowTitle(" — ".join(p for p in parts if p))
+
+    def _finish(self) -> None:
+        """--quit-after: save the screenshot, close, and end the event loop."""
+        if self._done:
+            return
+        self._done = True
+        shot = self.options.screenshot
+        if shot is not None and not self.grab().save(str(shot), "PNG"):
+            self.fatal = OutputError(f"cannot write screenshot {shot}: choose another path")
+        self.close()
+        self.finished.emit(self.fatal.exit_code if self.fatal else 0)
+
+    def _fail(self, error: MnviewerError) -> None:
+        if not self._done:
+            self.fatal = error
+            self._done = True
+            self.close()
+            self.finished.emit(error.exit_code)
+
+    def _quit_after_timeout(self) -> None:
+        n = self.session.frames(PRIMARY)
+        self._fail(SourceError(f"only {n} of {self.options.quit_after} frames processed in "
+                               f"{QUIT_AFTER_TIMEOUT_S} s: check the source and the model"))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._status_timer.stop()
+        self.outputs.close()
+        self.bench.shutdown()
+        if self.build_dialog is not None:
+            self.build_dialog.shutdown()
+        self.session.shutdown()
+        if not self.options.automated:
+            self._save_settings()
+        super().closeEvent(event)
+
+    def _save_settings(self) -> None:
+        self.settings.geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        try:
+            settings_io.save_settings(self.settings)
+        except MnviewerError as exc:
+            # The window is closing: the log is the only place left to say it.
+            log.warning("%s", exc)

@@ -1,0 +1,67 @@
+"""Recording the annotated view into a video file; encoding runs on its own thread.
+
+Qt-free: frames are annotated and encoded the way headless mode does it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from mnviewer.errors import MnviewerError
+from mnviewer.headless import VideoRecorder, draw_overlay
+from mnviewer.pipeline import FrameResult
+
+# About a second of frames: if encoding falls further behind, frames are skipped rather than
+# piling up in memory.
+QUEUE_FRAMES = 30
+
+
+class Recording:
+    """Results in, annotated .mp4 out; `stop()` finishes the file."""
+
+    def __init__(self, path: Path, fps: float, on_error: Callable[[str], None]) -> None:
+        self.path = path
+        self.written = 0
+        self.skipped = 0
+        self._recorder = VideoRecorder(path, fps)
+        self._on_error = on_error
+        self._queue: queue.Queue[FrameResult | None] = queue.Queue(QUEUE_FRAMES)
+        self._thread = threading.Thread(target=self._run, name="recording", daemon=True)
+        self._thread.start()
+
+    def add(self, result: FrameResult) -> None:
+        """Queue a result without waiting; skipped when the encoder is behind or has failed."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self._queue.put_nowait(result)
+        except queue.Full:
+            self.skipped += 1
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Encode what is queued, close the file and end the thread."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while (result := self._queue.get()) is not None:
+                self._recorder.write(draw_overlay(result.frame.image, result))
+                self.written += 1
+        except MnviewerError as exc:
+            self._on_error(str(exc))
+        except Exception as exc:
+            self._on_error(f"recording {self.path} failed: {exc}")
+        finally:
+            try:
+                self._recorder.close()
+            except OSError as exc:
+                self._on_error(f"cannot finish {self.path} ({exc.strerror})")
