@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from mnviewer.errors import OutputError
@@ -10,7 +11,8 @@ from mnviewer.errors import OutputError
 
 def temp_name(path: Path) -> Path:
     """A hidden sibling name unique to this process, for writing before a rename."""
-    return path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    return path.with_name(f".{path.stem}.partial-{os.getpid()}-{threading.get_ident()}"
+                          f"{path.suffix}")
 
 
 def write_text_atomic(path: Path, text: str, *, hint: str = "choose another path") -> None:

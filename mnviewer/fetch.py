@@ -496,3 +496,11 @@ def _progress_bar(src: SourceFile, progress: Progress) -> Iterator[Callable[[int
             yield bar.update
     else:
         yield lambda n: None
+
+
+def demo_video() -> Path:
+    """The demo video from the cache, the bundle, a mirror or its pinned URL."""
+    from mnviewer.catalog import load_catalog
+
+    catalog = load_catalog()
+    return fetch_source(catalog.sources[catalog.demo_video])

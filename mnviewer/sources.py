@@ -260,13 +260,15 @@ class _ImageSource(FrameSource):
     def read(self) -> Frame | None:
         if self._closed or (self._index >= len(self._paths) and not self._loop):
             return None
+        index = self._index
+        # Move past this image first: an unreadable one raises once, and the next read goes on.
+        self._index += 1
         if self._first is not None:
             image, self._first = self._first, None
         else:
-            image = _read_image(self._paths[self._index % len(self._paths)])
-        t_ms = self._index * 1000.0 / self._fps if self._fps else 0.0
-        frame = Frame(self._index, t_ms, image)
-        self._index += 1
+            image = _read_image(self._paths[index % len(self._paths)])
+        t_ms = index * 1000.0 / self._fps if self._fps else 0.0
+        frame = Frame(index, t_ms, image)
         if self._pacer is not None:
             self._pacer.wait(t_ms)
         return frame

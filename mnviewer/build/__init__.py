@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -196,7 +197,8 @@ class Builder:
 
     @staticmethod
     def _save(model: ov.Model, folder: Path, precision: str) -> dict:
-        tmp = folder / f".{precision}.tmp-{os.getpid()}.xml"
+        # Unique per process and thread: the GUI may build while a CLI build runs.
+        tmp = folder / f".{precision}.tmp-{os.getpid()}-{threading.get_ident()}.xml"
         try:
             ov.save_model(model, str(tmp), compress_to_fp16=(precision == "fp16"))
             tmp_bin = tmp.with_suffix(".bin")

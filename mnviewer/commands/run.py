@@ -42,10 +42,8 @@ def resolve_source(text: str) -> str:
     if text != "demo":
         return text
     from mnviewer import fetch
-    from mnviewer.catalog import load_catalog
 
-    catalog = load_catalog()
-    return str(fetch.fetch_source(catalog.sources[catalog.demo_video]))
+    return str(fetch.demo_video())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -42,8 +42,7 @@ class CameraInfo:
 
 def demo_video_path() -> Path:
     """The demo video from the cache, the bundle, a mirror or its pinned URL."""
-    catalog = load_catalog()
-    return fetch.fetch_source(catalog.sources[catalog.demo_video])
+    return fetch.demo_video()
 
 
 def is_camera(spec: str) -> bool:

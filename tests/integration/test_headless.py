@@ -212,3 +212,14 @@ def test_headless_never_imports_qt(built_all: float, shared_dir: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr
+
+
+def test_unreadable_image_in_a_folder(built_all: float, shared_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a-cat.bmp").write_bytes((shared_dir / "media" / "cat.bmp").read_bytes())
+    (folder / "b-broken.jpg").write_text("not a jpeg")
+    out = tmp_path / "r.jsonl"
+    _one_error_line(run_cli("run", "--source", str(folder), "--out", str(out), "--quiet"), 3,
+                    "b-broken.jpg")
+    assert [r["frame"] for r in _jsonl(out)] == [0]
