@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mnviewer.engine import Engine, Inference, Prediction, check_top_k
+from mnviewer.errors import SourceError
 from mnviewer.sources import Frame, FrameSource, SourceInfo
 
 
@@ -193,13 +194,18 @@ class Pipeline:
         jobs = 1 if live else (self._jobs or engine.requests)
         queue = engine.async_queue(on_result, self.top_k, jobs, on_error=on_error)
         submitted = emitted = 0
+        failure: SourceError | None = None
         try:
             while not self._stop.is_set() and self._next_engine is None:
                 if self.max_frames is not None and self.totals.frames + submitted - emitted \
                         >= self.max_frames:
                     break
                 t0 = time.perf_counter()
-                frame = self.source.read()
+                try:
+                    frame = self.source.read()
+                except SourceError as exc:
+                    failure = exc  # raised once the frames already submitted are out
+                    break
                 if frame is None:
                     break
                 t1 = time.perf_counter()
@@ -222,6 +228,8 @@ class Pipeline:
             while emitted < submitted:
                 yield self._result(engine, *done.pop(emitted))
                 emitted += 1
+            if failure is not None:
+                raise failure
         finally:
             # Never leave requests in flight behind an abandoned loop: their completions
             # would run against a torn-down pipeline.
