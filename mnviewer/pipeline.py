@@ -191,7 +191,9 @@ class Pipeline:
             with ready:
                 ready.notify_all()
 
-        jobs = 1 if live else (self._jobs or engine.requests)
+        # Files: two requests per stream, so each stream has work queued while the next
+        # frame decodes on this thread.
+        jobs = 1 if live else (self._jobs or 2 * engine.requests)
         queue = engine.async_queue(on_result, self.top_k, jobs, on_error=on_error)
         submitted = emitted = 0
         failure: SourceError | None = None
