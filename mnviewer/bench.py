@@ -23,6 +23,7 @@ import openvino as ov
 
 from mnviewer.catalog import load_catalog, twin_of
 from mnviewer.engine import Engine
+from mnviewer.pipeline import percentiles
 
 WARMUP_S = 0.3
 ProgressFn = Callable[[int, int, str], None]
@@ -108,8 +109,7 @@ def bench_variant(model_id: str, precision: str, device: str, seconds: float,
         top1 = evaluate(Engine(model_id, precision, device), images).top1
     return BenchRow(
         id=model_id, precision=precision, device=lat_engine.executing_device,
-        latency_ms={"p50": round(float(np.percentile(samples, 50)), 4),
-                    "p90": round(float(np.percentile(samples, 90)), 4)},
+        latency_ms=percentiles(samples, (50, 90), digits=4),
         throughput_fps=round(fps, 1), macs=lat_engine.macs, params=lat_engine.params,
         top1=top1, requests=tput_engine.requests,
     )

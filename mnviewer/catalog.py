@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,16 +41,11 @@ class ModelSpec:
     fullconv: bool = False
     base_id: str = ""
     seed: int = 0
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def model_sources(self) -> tuple[str, ...]:
         """Source files that hold weights (everything but the labels)."""
         return tuple(s for s in self.sources if s != self.labels)
-
-    @property
-    def display_name(self) -> str:
-        return self.id + ("" if self.trained else " (untrained speed reference)")
 
 
 @dataclass(frozen=True)

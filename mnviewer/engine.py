@@ -160,6 +160,7 @@ class Engine:
     def __init__(self, model_id: str, precision: str = "int8", device: str = "CPU", *,
                  hint: str = "LATENCY", requests: int | None = None,
                  frame_hw: tuple[int, int] | None = None, streams: int | None = None,
+                 source_hw: tuple[int, int] | None = None,
                  raw_input: bool = False, threads: int | None = None):
         self.model_id = model_id
         self.precision = precision
@@ -178,7 +179,8 @@ class Engine:
                              f"labels, expected {expected}: run 'mnviewer models build "
                              f"{model_id} --force'")
         if frame_hw is None and self.device.split(".")[0].upper() == "NPU":
-            frame_hw = (self.input_size, self.input_size)  # the NPU needs static shapes
+            # The NPU needs static shapes: the source's own size, else the model's.
+            frame_hw = source_hw or (self.input_size, self.input_size)
         self.frame_hw = frame_hw
         self.raw_input = raw_input
         self.compiled = self._compile(background, hint, streams, threads)

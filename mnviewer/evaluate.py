@@ -6,12 +6,11 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from mnviewer.engine import Engine
-from mnviewer.errors import UsageError
-from mnviewer.sources import to_bgr8
+from mnviewer.errors import SourceError, UsageError
+from mnviewer.sources import read_image
 
 INDEX_FILE = "index.csv"
 
@@ -53,11 +52,12 @@ def load_labelled_images(folder: Path) -> list[LabelledImage]:
             except (KeyError, TypeError, ValueError) as exc:
                 raise UsageError(f"{index} line {row_no} is not 'file,imagenet_index': "
                                  "fix the line") from exc
-            raw = cv2.imread(str(folder / name), cv2.IMREAD_UNCHANGED)
-            if raw is None:
+            try:
+                image = read_image(folder / name)
+            except SourceError as exc:
                 raise UsageError(f"image {folder / name} listed in {index} cannot be read: "
-                                 "fix or remove its line")
-            items.append(LabelledImage(name, to_bgr8(raw), label))
+                                 "fix or remove its line") from exc
+            items.append(LabelledImage(name, image, label))
     if not items:
         raise UsageError(f"{index} lists no images: add lines 'file,imagenet_index'")
     return items

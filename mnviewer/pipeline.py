@@ -103,12 +103,12 @@ class StageTotals:
         return max(0.0, self.finished - self.started)
 
 
-def percentiles(values: Sequence[float], qs: tuple[int, ...] = (50, 90, 99)
-                ) -> dict[str, float]:
+def percentiles(values: Sequence[float], qs: tuple[int, ...] = (50, 90, 99),
+                digits: int = 3) -> dict[str, float]:
     if not len(values):
         return {f"p{q}": 0.0 for q in qs}
     arr = np.asarray(values)
-    return {f"p{q}": round(float(np.percentile(arr, q)), 3) for q in qs}
+    return {f"p{q}": round(float(np.percentile(arr, q)), digits) for q in qs}
 
 
 class Pipeline:

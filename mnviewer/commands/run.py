@@ -64,10 +64,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # Files run as fast as possible: keep every core busy. Live and paced sources want each
         # frame's answer soonest.
         hint = "LATENCY" if source.info.live or args.realtime else "THROUGHPUT"
-        # Static shapes where the device needs them (NPU): the source's own frame size.
-        static = args.device.upper().startswith("NPU")
         engine = Engine(args.model, args.precision, args.device, hint=hint,
-                        frame_hw=(source.info.height, source.info.width) if static else None)
+                        source_hw=(source.info.height, source.info.width))
         job = HeadlessRun(source, engine, top_k=args.top_k, max_frames=args.max_frames,
                           out=args.out, summary_path=args.summary, video_path=args.save_video)
         codes: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
