@@ -1,18 +1,23 @@
 """int8 latency of each MobileNet: mnviewer (OpenVINO) against LiteRT on the same .tflite files.
 
 Both take uint8 input at the model's resolution and run one request at a time with the same
-number of threads. The two runtimes are measured in alternating rounds so that load from
-elsewhere on the machine hits both alike. Prints each p50 and the ratio OpenVINO / LiteRT
-(target: <= 0.5). For V1 1.0-224 LiteRT runs its two files (embedding extractor, head) in turn.
+number of threads. Each runtime runs in a process of its own, as it would for a user (in one
+process, the worker threads of one runtime still spin while the other one runs), and the two
+are measured in alternating rounds so that load from elsewhere on the machine hits both
+alike. Prints each p50 and the ratio OpenVINO / LiteRT (target: <= 0.5). For V1 1.0-224
+LiteRT runs its two files (embedding extractor, head) in turn.
 
     python benchmarks/litert_vs_openvino.py [--seconds 1] [--rounds 5] [--threads 2]
+        [--models ID ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import time
+from multiprocessing.connection import Connection
 
 import numpy as np
 from _common import setup_env
@@ -74,27 +79,62 @@ def openvino_runner(model_id: str, threads: int):
     return request.infer
 
 
+def worker(conn: Connection, runtime: str, model_id: str, threads: int) -> None:
+    """Builds one runner, then answers each requested duration with the p50 of that round."""
+    shared = setup_env()
+    if runtime == "litert":
+        run = litert_runner([shared / "models" / f for f in MODELS[model_id]], threads)
+    else:
+        run = openvino_runner(model_id, threads)
+    conn.send("ready")
+    while (seconds := conn.recv()) is not None:
+        conn.send(statistics.median(timed(run, seconds)))
+
+
+class Runner:
+    """One runtime with one model, in a process of its own."""
+
+    def __init__(self, runtime: str, model_id: str, threads: int):
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=worker, args=(child, runtime, model_id, threads))
+        self.process.start()
+        if self.conn.recv() != "ready":
+            raise RuntimeError(f"{runtime} could not load {model_id}")
+
+    def round(self, seconds: float) -> float:
+        self.conn.send(seconds)
+        return float(self.conn.recv())
+
+    def close(self) -> None:
+        self.conn.send(None)
+        self.process.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     args = parser.parse_args()
-    shared = setup_env()
+    setup_env()
     from mnviewer.build import build_models
     from mnviewer.catalog import load_catalog
 
     catalog = load_catalog()
-    build_models([catalog.get(m) for m in MODELS], ["int8"], catalog=catalog)
+    build_models([catalog.get(m) for m in args.models], ["int8"], catalog=catalog)
     print(f"{'model':26} {'LiteRT ms':>10} {'mnviewer ms':>12} {'ratio':>7}  target <= 0.5")
     worst = 0.0
-    for model_id, files in MODELS.items():
-        lite = litert_runner([shared / "models" / f for f in files], args.threads)
-        ours = openvino_runner(model_id, args.threads)
+    for model_id in args.models:
+        lite = Runner("litert", model_id, args.threads)
+        ours = Runner("openvino", model_id, args.threads)
         a, b = [], []
         for _ in range(args.rounds):
-            a.append(statistics.median(timed(lite, args.seconds / args.rounds)))
-            b.append(statistics.median(timed(ours, args.seconds / args.rounds)))
+            a.append(lite.round(args.seconds / args.rounds))
+            b.append(ours.round(args.seconds / args.rounds))
+        lite.close()
+        ours.close()
         lite_ms, ours_ms = statistics.median(a), statistics.median(b)
         ratio = ours_ms / lite_ms
         worst = max(worst, ratio)

@@ -307,8 +307,10 @@ class AsyncQueue:
         """Start inference on a frame; blocks while every request is busy."""
         self._raise_pending()
         try:
-            self._queue.start_async({0: self.engine.fit(image)[None]}, (frame_id, userdata),
-                                    share_inputs=True)
+            # A Tensor over the frame's own memory skips the per-call input dispatching.
+            tensor = ov.Tensor(np.ascontiguousarray(self.engine.fit(image)[None]),
+                               shared_memory=True)
+            self._queue.start_async(tensor, (frame_id, userdata))
         except RuntimeError as exc:
             raise ModelError(f"inference failed on frame {frame_id} "
                              f"({reason(exc)})") from exc
