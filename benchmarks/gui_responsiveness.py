@@ -26,21 +26,20 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
+from _common import SHARED, setup_env
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 
 from mnviewer.gui.app import application
 from mnviewer.gui.main_window import GuiOptions, MainWindow
 from mnviewer.gui.session import PRIMARY
 
-REPO = Path(__file__).resolve().parents[1]
 MODELS = ("mobilenet-v1-1.0-224", "mobilenet-v1-1.0-224-fullconv")
 PROBE_MS = 5
 STARTUP_S = 120.0
 
 
 def default_video() -> str:
-    shared = Path(os.environ.get("MNVIEWER_TEST_DATA", REPO.parent / "shared"))
-    video = shared / "media" / "bottle-detection.mp4"
+    video = SHARED / "media" / "bottle-detection.mp4"
     return str(video) if video.is_file() else "demo"
 
 
@@ -104,6 +103,7 @@ def main() -> int:
                         help="video to play (default: ../shared/media/bottle-detection.mp4)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    setup_env()
     os.environ["MNVIEWER_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mnviewer-bench-config-")
     application()
     rows = [measure(model, args.source, args.seconds) for model in MODELS]

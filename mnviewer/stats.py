@@ -32,23 +32,28 @@ def _bias_size(node: ov.Node) -> int:
     return 0
 
 
+def layer_macs(node: ov.Node) -> int:
+    """MACs of one conv, depthwise or FC layer for one image (0 for any other node)."""
+    kind = node.get_type_name()
+    if kind not in COUNTED:
+        return 0
+    out = list(node.get_output_shape(0))
+    w = list(node.input(1).get_shape())
+    if kind == "MatMul":
+        k = w[-1] if node.get_attributes().get("transpose_b") else w[-2]
+        return prod(out) * k
+    # Each output element sums over (input channels per group) x kernel window.
+    per_output = prod(w[2:]) if kind == "GroupConvolution" else prod(w[1:])
+    return prod(out) * per_output
+
+
 def count(model: ov.Model) -> GraphStats:
     """MACs for one image and weight+bias parameters of every conv, depthwise and FC layer."""
     macs = params = layers = 0
     for node in model.get_ordered_ops():
-        kind = node.get_type_name()
-        if kind not in COUNTED:
+        if node.get_type_name() not in COUNTED:
             continue
-        out = list(node.get_output_shape(0))
-        w = list(node.input(1).get_shape())
-        if kind == "MatMul":
-            attrs = node.get_attributes()
-            k = w[-1] if attrs.get("transpose_b") else w[-2]
-            macs += prod(out) * k
-        else:
-            # Each output element sums over (input channels per group) x kernel window.
-            per_output = prod(w[2:]) if kind == "GroupConvolution" else prod(w[1:])
-            macs += prod(out) * per_output
-        params += prod(w) + _bias_size(node)
+        macs += layer_macs(node)
+        params += prod(node.input(1).get_shape()) + _bias_size(node)
         layers += 1
     return GraphStats(macs=macs, params=params, layers=layers)
