@@ -16,15 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/mnviewer
 
-test: $(STAMP)
-	$(BIN)/ruff check mnviewer tests benchmarks packaging
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+# `make test`: the linters (`make lint`: ruff, mypy, import rules), then pytest.
+test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mnviewer tests benchmarks packaging
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -32,6 +32,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from mnviewer.gui.app import application
 from mnviewer.gui.main_window import GuiOptions, MainWindow
 from mnviewer.gui.session import PRIMARY
+from mnviewer.pipeline import percentiles
 
 MODELS = ("mobilenet-v1-1.0-224", "mobilenet-v1-1.0-224-fullconv")
 PROBE_MS = 5
@@ -88,8 +89,7 @@ def measure(model: str, source: str, seconds: float) -> dict:
         "displayed_fps": round(shown / elapsed, 2),
         "inferred_fps": round(inferred / elapsed, 2),
         "infer_p50_ms": round(result.infer_p50_ms, 2) if result else None,
-        "stall_p50_ms": round(float(np.percentile(stalls, 50)), 2),
-        "stall_p99_ms": round(float(np.percentile(stalls, 99)), 2),
+        **{f"stall_{q}_ms": v for q, v in percentiles(stalls, (50, 99), digits=2).items()},
         "stall_max_ms": round(float(stalls.max()), 2),
         "ticks": len(ticks),
         "seconds": round(elapsed, 2),

@@ -36,36 +36,40 @@ def node_times(compiled, shape: tuple[int, ...], dtype, runs: int) -> dict[str, 
     return totals
 
 
+def compile_profiled(model, threads: int):
+    """One request at a time (LATENCY hint) with per-node counters."""
+    from mnviewer.engine import core
+
+    return core().compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True,
+                                               "INFERENCE_NUM_THREADS": threads})
+
+
 def peak_gmacs(threads: int, runs: int) -> float:
     """Best MACs/s of a large int8 1x1 convolution (quantized like the models' layers)."""
     import openvino as ov
     import openvino.opset13 as ops
 
-    from mnviewer.engine import core
+    from mnviewer.build.convnet import RELU6_RANGE
+    from mnviewer.build.graph import fake_quantize
     from mnviewer.stats import layer_macs
 
     size, channels = 56, 256
     rng = np.random.default_rng(0)
 
-    def quantized(node):
-        lo, hi = ops.constant(np.float32(0)), ops.constant(np.float32(6))
-        return ops.fake_quantize(node, lo, hi, lo, hi, 256)
-
     def conv(node):
         weights = ops.constant(rng.integers(-127, 128, (channels, channels, 1, 1), dtype=np.int8))
         scale = ops.constant(np.full((channels, 1, 1, 1), 0.01, np.float32))
         w = ops.multiply(ops.convert(weights, ov.Type.f32), scale)
-        return ops.clamp(ops.convolution(quantized(node), w, [1, 1], [0, 0], [0, 0], [1, 1]),
-                         0.0, 6.0)
+        quantized = fake_quantize(node, *RELU6_RANGE)
+        return ops.clamp(ops.convolution(quantized, w, [1, 1], [0, 0], [0, 0], [1, 1]),
+                         *RELU6_RANGE)
 
     image = ops.parameter([1, channels, size, size], ov.Type.f32, name="x")
     model = ov.Model([conv(conv(image))], [image])
     convs = {op.get_friendly_name(): layer_macs(op) for op in model.get_ops()
              if op.get_type_name() == "Convolution"}
-    compiled = core().compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY",
-                                                   "PERF_COUNT": True,
-                                                   "INFERENCE_NUM_THREADS": threads})
-    times = node_times(compiled, (1, channels, size, size), np.float32, runs // 5)
+    times = node_times(compile_profiled(model, threads), (1, channels, size, size), np.float32,
+                       runs // 5)
     return max(macs / times[name] / 1e3 for name, macs in convs.items() if times.get(name))
 
 
@@ -82,14 +86,12 @@ def kind_of(node, first_conv: bool) -> str:
 def profile(model_id: str, threads: int, runs: int) -> dict[str, tuple[float, int]]:
     """Per layer kind: (microseconds per request, MACs)."""
     from mnviewer import build
-    from mnviewer.build import graph
-    from mnviewer.engine import core, prepare_model
+    from mnviewer.engine import read_prepared
     from mnviewer.stats import layer_macs
 
     built = build.ensure_built(model_id, "int8")
     size = int(built.meta["input_size"][0])
-    model = prepare_model(graph.materialize_weights(core().read_model(str(built.xml))), size,
-                          int(built.meta.get("classes", 1001)) == 1001, None, raw=True)
+    model = read_prepared(built, None, raw=True)
     kinds: dict[str, str] = {}
     macs: dict[str, int] = defaultdict(int)
     seen_conv = False
@@ -98,9 +100,7 @@ def profile(model_id: str, threads: int, runs: int) -> dict[str, tuple[float, in
         seen_conv |= node.get_type_name() == "Convolution"
         kinds[node.get_friendly_name()] = kind
         macs[kind] += layer_macs(node)
-    compiled = core().compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY",
-                                                   "PERF_COUNT": True,
-                                                   "INFERENCE_NUM_THREADS": threads})
+    compiled = compile_profiled(model, threads)
     out: dict[str, list[float]] = {kind: [0.0, macs[kind]] for kind in KINDS}
     for name, us in node_times(compiled, (1, size, size, 3), np.uint8, runs).items():
         out[kinds.get(name, "other")][0] += us

@@ -16,36 +16,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
-import time
 from multiprocessing.connection import Connection
 
 import numpy as np
 from _common import setup_env
 
-MODELS = {
-    "mobilenet-v1-0.25-128": ["mobilenet_v1_0.25_128_quant.tflite"],
-    "mobilenet-v1-0.5-160": ["mobilenet_v1_0.5_160_quant.tflite"],
-    "mobilenet-v1-0.75-192": ["mobilenet_v1_0.75_192_quant.tflite"],
-    "mobilenet-v1-1.0-224": ["mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
-                             "mobilenet_quant_v1_224_head_layers.tflite"],
-    "mobilenet-v2-1.0-224": ["mobilenet_v2_1.0_224_quant.tflite"],
-    "mobilenet-v2-1.0-224-ptq": ["tf2_mobilenet_v2_1.0_224_ptq.tflite"],
-}
-
-
-def timed(fn, seconds: float) -> list[float]:
-    end = time.perf_counter() + 0.2
-    while time.perf_counter() < end:
-        fn()
-    out = []
-    end = time.perf_counter() + seconds
-    while True:
-        t0 = time.perf_counter()
-        fn()
-        t1 = time.perf_counter()
-        out.append((t1 - t0) * 1e3)
-        if t1 > end:
-            return out
+# The MobileNets shipped as .tflite files (V1 1.0-224 as two: extractor and head).
+MODELS = ("mobilenet-v1-0.25-128", "mobilenet-v1-0.5-160", "mobilenet-v1-0.75-192",
+          "mobilenet-v1-1.0-224", "mobilenet-v2-1.0-224", "mobilenet-v2-1.0-224-ptq")
+WARMUP_S = 0.2
 
 
 def litert_runner(paths: list, threads: int):
@@ -67,28 +46,30 @@ def litert_runner(paths: list, threads: int):
 
 
 def openvino_runner(model_id: str, threads: int):
-    import openvino as ov
-
+    from mnviewer.bench import latency_request
     from mnviewer.engine import Engine
 
     engine = Engine(model_id, "int8", "CPU", hint="LATENCY", raw_input=True, threads=threads)
-    request = engine.compiled.create_infer_request()
-    r = engine.input_size
-    data = np.random.default_rng(0).integers(0, 256, (1, r, r, 3), dtype=np.uint8)
-    request.set_input_tensor(ov.Tensor(data, shared_memory=True))
-    return request.infer
+    return latency_request(engine).infer
 
 
 def worker(conn: Connection, runtime: str, model_id: str, threads: int) -> None:
     """Builds one runner, then answers each requested duration with the p50 of that round."""
-    shared = setup_env()
+    setup_env()
+    from mnviewer.bench import time_calls
+    from mnviewer.catalog import load_catalog
+    from mnviewer.fetch import fetch_source
+
     if runtime == "litert":
-        run = litert_runner([shared / "models" / f for f in MODELS[model_id]], threads)
+        catalog = load_catalog()
+        files = [fetch_source(catalog.sources[name])
+                 for name in catalog.get(model_id).model_sources]
+        run = litert_runner(files, threads)
     else:
         run = openvino_runner(model_id, threads)
     conn.send("ready")
     while (seconds := conn.recv()) is not None:
-        conn.send(statistics.median(timed(run, seconds)))
+        conn.send(statistics.median(time_calls(run, seconds, warmup_s=WARMUP_S)))
 
 
 class Runner:
@@ -116,7 +97,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     args = parser.parse_args()
     setup_env()
     from mnviewer.build import build_models

@@ -1,11 +1,6 @@
 """Benchmark of model variants: latency, throughput, MACs, params, top-1, speed-up over full conv.
 
-Method: each variant is compiled twice from the built IR, taking uint8 RGB at the model's own
-resolution (no resize: the network alone, as LiteRT measures it). Latency: one request, LATENCY
-hint, synchronous calls back to back; each call's wall time is recorded after a warm-up of
-WARMUP_S that is excluded; p50 and p90 are reported. Throughput: THROUGHPUT hint, the device's
-optimal number of requests kept busy for the same time; completed frames per second. Top-1
-(with --images) runs the full pipeline, preprocessing included.
+The method is stated where users read it: `mnviewer bench --help` (mnviewer.commands.bench).
 """
 
 from __future__ import annotations
@@ -53,23 +48,34 @@ def _input_for(engine: Engine) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (1, r, r, 3), dtype=np.uint8)
 
 
-def measure_latency(engine: Engine, seconds: float) -> list[float]:
-    """Wall time (ms) of back-to-back synchronous requests, warm-up excluded."""
+def latency_request(engine: Engine) -> ov.InferRequest:
+    """A request with a fixed uint8 input at the model's resolution already set."""
     request = engine.compiled.create_infer_request()
     request.set_input_tensor(ov.Tensor(_input_for(engine), shared_memory=True))
-    infer, clock = request.infer, time.perf_counter
-    end = clock() + WARMUP_S
+    return request
+
+
+def time_calls(call: Callable[[], object], seconds: float,
+               warmup_s: float = WARMUP_S) -> list[float]:
+    """Wall time (ms) of back-to-back calls for `seconds`, after `warmup_s` not recorded."""
+    clock = time.perf_counter
+    end = clock() + warmup_s
     while clock() < end:
-        infer()
+        call()
     samples: list[float] = []
     end = clock() + seconds
     while True:
         t0 = clock()
-        infer()
+        call()
         t1 = clock()
         samples.append((t1 - t0) * 1e3)
         if t1 >= end:
             return samples
+
+
+def measure_latency(engine: Engine, seconds: float) -> list[float]:
+    """Wall time (ms) of back-to-back synchronous requests, warm-up excluded."""
+    return time_calls(latency_request(engine).infer, seconds)
 
 
 def measure_throughput(engine: Engine, seconds: float) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +35,6 @@ class ModelSpec:
     assemble: str
     trained: bool
     classes: int
-    background_class: bool
     paper_macs: float
     paper_params: float
     fullconv: bool = False
@@ -68,10 +67,6 @@ class Catalog:
         wanted = [self.get(i) for i in ids]
         return list(dict.fromkeys(wanted))
 
-    @property
-    def ids(self) -> list[str]:
-        return [m.id for m in self.models]
-
 
 def _spec(raw: dict) -> ModelSpec:
     paper = raw.get("paper", {})
@@ -85,7 +80,6 @@ def _spec(raw: dict) -> ModelSpec:
         assemble=raw["assemble"],
         trained=bool(raw.get("trained", True)),
         classes=int(raw.get("classes", 1001)),
-        background_class=bool(raw.get("background_class", True)),
         paper_macs=float(paper.get("macs", 0)),
         paper_params=float(paper.get("params", 0)),
         seed=int(raw.get("seed", 0)),
@@ -93,8 +87,6 @@ def _spec(raw: dict) -> ModelSpec:
 
 
 def _twin(spec: ModelSpec) -> ModelSpec:
-    from dataclasses import replace
-
     return replace(
         spec, id=spec.id + FULLCONV_SUFFIX, fullconv=True, base_id=spec.id,
         paper_macs=0.0, paper_params=0.0,
@@ -107,11 +99,8 @@ def parse_catalog(data: dict) -> Catalog:
                          license=s["license"], description=s.get("description", ""))
         for name, s in data["sources"].items()
     }
-    models: list[ModelSpec] = []
-    for raw in data["models"]:
-        spec = _spec(raw)
-        models.append(spec)
-    twins = [_twin(m) for m in models if m.family.startswith("mobilenet")]
+    models = [_spec(raw) for raw in data["models"]]
+    twins = [_twin(m) for m in models if twin_of(m)]
     return Catalog(sources=sources, models=tuple(models + twins), demo_video=data["demo_video"])
 
 

@@ -23,13 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mnviewer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"mnviewer.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mnviewer.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"mnviewer.commands.{name}").register(sub)
     return parser
 
 
@@ -37,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["gui", *(argv or [])])
+        args = parser.parse_args(["gui"])
     try:
         code = args.func(args)
     except MnviewerError as exc:

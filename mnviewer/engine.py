@@ -68,8 +68,9 @@ def device_name(device: str) -> str:
 
 def check_device(device: str) -> str:
     """Normalise a device string; fail with the list of present devices if it is absent."""
-    device = device.strip().upper() if device.strip().upper() in ("CPU", "GPU", "NPU", "AUTO") \
-        else device.strip()
+    device = device.strip()
+    if device.upper() in ("CPU", "GPU", "NPU", "AUTO"):
+        device = device.upper()
     if device.split(":")[0].upper() in PASS_THROUGH_DEVICES:
         return device
     present = available_devices()
@@ -154,6 +155,26 @@ def read_labels(path: Path, background_class: bool) -> list[str]:
     return lines[1:] if background_class else lines
 
 
+def has_background_class(meta: dict) -> bool:
+    """Whether the model's 1001 outputs start with TF's "background" class."""
+    return int(meta.get("classes", 1001)) == 1001
+
+
+def read_prepared(built: build.BuiltModel, frame_hw: tuple[int, int] | None,
+                  raw: bool = False) -> ov.Model:
+    """The built IR read back, with the input and outputs every Engine compiles."""
+    try:
+        # A damaged .xml would otherwise be offered to every frontend, which log noise.
+        ElementTree.parse(built.xml)
+        model = core().read_model(str(built.xml))
+    except (RuntimeError, ElementTree.ParseError) as exc:
+        raise ModelError(f"model file {built.xml} is corrupt "
+                         f"({reason(exc)}): run 'mnviewer models build "
+                         f"{built.id} --precision {built.precision} --force'") from exc
+    return prepare_model(graph.materialize_weights(model), int(built.meta["input_size"][0]),
+                         has_background_class(built.meta), frame_hw, raw=raw)
+
+
 class Engine:
     """A compiled model ready for frames of any size (static size when the device needs it)."""
 
@@ -171,7 +192,7 @@ class Engine:
         self.params = int(meta.get("params", 0))
         self.trained = bool(meta.get("trained", True))
         self.input_size = int(meta["input_size"][0])
-        background = int(meta.get("classes", 1001)) == 1001
+        background = has_background_class(meta)
         self.labels = read_labels(self.built.labels_file, background)
         expected = int(meta.get("classes", 1001)) - (1 if background else 0)
         if len(self.labels) != expected:
@@ -183,26 +204,14 @@ class Engine:
             frame_hw = source_hw or (self.input_size, self.input_size)
         self.frame_hw = frame_hw
         self.raw_input = raw_input
-        self.compiled = self._compile(background, hint, streams, threads)
+        self.compiled = self._compile(hint, streams, threads)
         self.executing_device = self._executing_device()
         n = requests or int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self.requests = max(1, n)
         self._sync_request = self.compiled.create_infer_request()
 
-    def _compile(self, background: bool, hint: str, streams: int | None,
-                 threads: int | None) -> ov.CompiledModel:
-        c = core()
-        try:
-            # A damaged .xml would otherwise be offered to every frontend, which log noise.
-            ElementTree.parse(self.built.xml)
-            model = c.read_model(str(self.built.xml))
-        except (RuntimeError, ElementTree.ParseError) as exc:
-            raise ModelError(f"model file {self.built.xml} is corrupt "
-                             f"({reason(exc)}): run 'mnviewer models build "
-                             f"{self.model_id} --precision {self.precision} --force'") from exc
-        model = prepare_model(graph.materialize_weights(model), self.input_size, background,
-                              self.frame_hw,
-                              raw=self.raw_input)
+    def _compile(self, hint: str, streams: int | None, threads: int | None) -> ov.CompiledModel:
+        model = read_prepared(self.built, self.frame_hw, raw=self.raw_input)
         config: dict[str, Any] = {"PERFORMANCE_HINT": hint.upper(),
                                   "CACHE_DIR": str(paths.compile_cache_dir())}
         if streams is not None:
@@ -213,7 +222,7 @@ class Engine:
             # Otherwise the CPU runs "fp32" in bf16 where it can, which is not what was asked.
             config["INFERENCE_PRECISION_HINT"] = "f32"
         try:
-            return c.compile_model(model, self.device, config)
+            return core().compile_model(model, self.device, config)
         except RuntimeError as exc:
             raise DeviceError(f"cannot compile {self.model_id} {self.precision} for "
                               f"{self.device} ({reason(exc)}): "
@@ -233,18 +242,25 @@ class Engine:
             return image
         return cv2.resize(image, (hw[1], hw[0]), interpolation=cv2.INTER_AREA)
 
+    def input_tensor(self, image: np.ndarray) -> ov.Tensor:
+        """The frame as a batch of one over its own memory (no input dispatching); copied only
+        when it is not contiguous or not writable, which a shared tensor needs."""
+        batch = np.require(self.fit(image)[None], requirements=["C", "W"])
+        return ov.Tensor(batch, shared_memory=True)
+
     def decode(self, frame_id: int, scores: np.ndarray, indices: np.ndarray, k: int,
                infer_ms: float) -> Inference:
         start = time.perf_counter()
         labels = self.labels
-        top = tuple(Prediction(int(i), labels[int(i)], float(s))
-                    for s, i in zip(scores[0, :k], indices[0, :k], strict=True))
+        top = tuple(Prediction(i, labels[i], s)
+                    for s, i in zip(scores[0, :k].tolist(), indices[0, :k].tolist(),
+                                    strict=True))
         return Inference(frame_id, top, infer_ms, (time.perf_counter() - start) * 1e3)
 
     def infer(self, image: np.ndarray, top_k: int = 5, frame_id: int = 0) -> Inference:
         """Synchronous inference of one uint8 BGR HxWx3 image."""
         req = self._sync_request
-        req.infer({0: self.fit(image)[None]}, share_inputs=True)
+        req.infer(self.input_tensor(image))
         return self.decode(frame_id, req.get_output_tensor(0).data,
                            req.get_output_tensor(1).data, top_k, req.latency)
 
@@ -307,10 +323,7 @@ class AsyncQueue:
         """Start inference on a frame; blocks while every request is busy."""
         self._raise_pending()
         try:
-            # A Tensor over the frame's own memory skips the per-call input dispatching.
-            tensor = ov.Tensor(np.ascontiguousarray(self.engine.fit(image)[None]),
-                               shared_memory=True)
-            self._queue.start_async(tensor, (frame_id, userdata))
+            self._queue.start_async(self.engine.input_tensor(image), (frame_id, userdata))
         except RuntimeError as exc:
             raise ModelError(f"inference failed on frame {frame_id} "
                              f"({reason(exc)})") from exc

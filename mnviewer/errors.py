@@ -34,8 +34,6 @@ class DeviceError(ModelError):
 class FetchError(ModelError):
     """A source file could not be fetched or failed its sha256 check."""
 
-    exit_code = 4
-
 
 class OutputError(MnviewerError):
     """An output file or folder cannot be written."""

@@ -25,6 +25,7 @@ from urllib.error import HTTPError, URLError
 from tqdm import tqdm
 
 from mnviewer import paths
+from mnviewer.atomic import temp_name
 from mnviewer.catalog import Catalog, ModelSpec, SourceFile, load_catalog
 from mnviewer.errors import FetchError, OutputError, UsageError
 
@@ -209,7 +210,7 @@ def _size_of(path: Path) -> int:
 
 def _write_stamp(src: SourceFile, path: Path) -> None:
     stamp = _stamp_path(path)
-    tmp = stamp.with_name(f".{stamp.name}.partial-{os.getpid()}")
+    tmp = temp_name(stamp)
     try:
         tmp.write_text(_stamp_text(src, path.stat()), encoding="ascii")
         os.replace(tmp, stamp)
@@ -397,7 +398,7 @@ def _write_verified(
 ) -> Path:
     """Stream into a temp file beside the target, check size+sha256, then rename into place."""
     final = cache / src.name
-    tmp = cache / f".{src.name}.partial-{os.getpid()}"
+    tmp = temp_name(final)
     try:
         writer = tmp.open("wb")
     except OSError as exc:
@@ -500,7 +501,5 @@ def _progress_bar(src: SourceFile, progress: Progress) -> Iterator[Callable[[int
 
 def demo_video() -> Path:
     """The demo video from the cache, the bundle, a mirror or its pinned URL."""
-    from mnviewer.catalog import load_catalog
-
     catalog = load_catalog()
     return fetch_source(catalog.sources[catalog.demo_video])

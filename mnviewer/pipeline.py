@@ -102,6 +102,11 @@ class StageTotals:
     def wall_s(self) -> float:
         return max(0.0, self.finished - self.started)
 
+    def forget_samples(self) -> None:
+        """Drop the per-frame timings; frames, started and finished stay."""
+        for samples in (self.infer_ms, self.capture_ms, self.post_ms, self.total_ms):
+            del samples[:]
+
 
 def percentiles(values: Sequence[float], qs: tuple[int, ...] = (50, 90, 99),
                 digits: int = 3) -> dict[str, float]:

@@ -103,7 +103,9 @@ install -m 0644 "$WORK/stage/icons/mnviewer.png" "$ROOT/usr/share/icons/hicolor/
     echo
     cat "$INTERNAL/licenses/THIRD-PARTY-NOTICES.txt"
 } >"$ROOT/usr/share/doc/mnviewer/copyright"
-install -m 0755 packaging/linux/postinst packaging/linux/postrm "$ROOT/DEBIAN/"
+# One script for both: it acts on configure (postinst) and on remove/purge (postrm).
+install -m 0755 packaging/linux/maintscript "$ROOT/DEBIAN/postinst"
+install -m 0755 packaging/linux/maintscript "$ROOT/DEBIAN/postrm"
 DEPENDS=$("$PY" packaging/linux/depends.py "$BUNDLE")
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
 sed -e "s|@VERSION@|$VERSION|" -e "s|@ARCH@|$ARCH|" -e "s|@INSTALLED_KB@|$INSTALLED_KB|" \

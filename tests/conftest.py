@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import mirror_list
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _find_shared_dir() -> Path:
+def find_shared_dir() -> Path:
+    """The shared test-data folder: MNVIEWER_TEST_DATA, else ../shared beside the checkout.
+
+    It is not checked here: the `shared_dir` fixture fails the test when it is missing.
+    """
     env = os.environ.get("MNVIEWER_TEST_DATA")
     return Path(env) if env else REPO_ROOT.parent / "shared"
 
@@ -18,7 +24,7 @@ def _find_shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The shared test data folder (models/, media/, ...); fails the test when it is missing."""
-    path = _find_shared_dir()
+    path = find_shared_dir()
     if not (path / "models").is_dir() or not (path / "media").is_dir():
         pytest.fail(
             f"shared test data not found at {path} (needs models/ and media/): "
@@ -40,5 +46,4 @@ def _isolated_home(
 ) -> None:
     # No test may read or write the user's real cache; a test can still setenv its own values.
     monkeypatch.setenv("MNVIEWER_HOME", str(session_home))
-    mirrors = [str(shared_dir / "models"), str(shared_dir / "media")]
-    monkeypatch.setenv("MNVIEWER_MIRROR", os.pathsep.join(mirrors))
+    monkeypatch.setenv("MNVIEWER_MIRROR", mirror_list(shared_dir))

@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import openvino as ov
 
 from mnviewer import paths, stats
-from mnviewer.atomic import reason, write_text_atomic
+from mnviewer.atomic import reason, temp_name, write_text_atomic
 from mnviewer.build import convnet, graph
 from mnviewer.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog
 from mnviewer.errors import ModelError, OutputError, UsageError
@@ -50,12 +49,11 @@ class BuiltModel:
         return self.folder / LABELS
 
 
-def parse_precisions(text: str | Iterable[str] | None) -> list[str]:
-    """'int8,fp32' or a list of names -> validated precision names (all when empty)."""
+def parse_precisions(text: str | None) -> list[str]:
+    """'int8,fp32' -> validated precision names (all when empty)."""
     if not text:
         return list(PRECISIONS)
-    items = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
-    wanted = [p.strip().lower() for p in items if p.strip()]
+    wanted = [p.strip().lower() for p in text.split(",") if p.strip()]
     bad = [p for p in wanted if p not in PRECISIONS]
     if bad:
         raise UsageError(f"unknown precision '{bad[0]}': choose from {', '.join(PRECISIONS)}")
@@ -112,8 +110,13 @@ def find_built(model_id: str, precision: str) -> BuiltModel | None:
     return None
 
 
+def find_all_built(model_id: str) -> list[BuiltModel]:
+    """Every intact built precision of a model, in PRECISIONS order."""
+    return [b for p in PRECISIONS if (b := find_built(model_id, p)) is not None]
+
+
 def built_precisions(model_id: str) -> list[str]:
-    return [p for p in PRECISIONS if find_built(model_id, p) is not None]
+    return [b.precision for b in find_all_built(model_id)]
 
 
 class Builder:
@@ -197,12 +200,12 @@ class Builder:
 
     @staticmethod
     def _save(model: ov.Model, folder: Path, precision: str) -> dict:
+        final = folder / f"{precision}.xml"
         # Unique per process and thread: the GUI may build while a CLI build runs.
-        tmp = folder / f".{precision}.tmp-{os.getpid()}-{threading.get_ident()}.xml"
+        tmp = temp_name(final)
         try:
             ov.save_model(model, str(tmp), compress_to_fp16=(precision == "fp16"))
             tmp_bin = tmp.with_suffix(".bin")
-            final = folder / f"{precision}.xml"
             # The .bin goes first: a reader checks both sizes against meta.json anyway.
             os.replace(tmp_bin, final.with_suffix(".bin"))
             os.replace(tmp, final)

@@ -8,7 +8,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from mnviewer.build.graph import INPUT_NAME, OUTPUT_NAME, fake_quantize
+from mnviewer.build.graph import OUTPUT_NAME, fake_quantize, image_input
 
 # (stride, output channels) of the 13 separable blocks of MobileNet V1 (paper, Table 1).
 V1_BLOCKS = ((1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512),
@@ -30,9 +30,7 @@ def _conv_relu6(x: ov.Output, rng: np.random.Generator, c_in: int, c_out: int,
 def build_conv_mobilenet(resolution: int = 224, classes: int = 1001, seed: int = 0) -> ov.Model:
     """Conv MobileNet with activation FakeQuantize ranges, in the same form as an imported file."""
     rng = np.random.default_rng(seed)
-    image = ops.parameter([1, resolution, resolution, 3], ov.Type.f32, name=INPUT_NAME)
-    image.output(0).set_names({INPUT_NAME})
-    x = ops.transpose(image, ops.constant(np.array([0, 3, 1, 2], dtype=np.int64)))
+    image, x = image_input([1, resolution, resolution, 3])
     # Input [0, 255] mapped onto [-1, 1], as in the TFLite MobileNets.
     lo, hi = ops.constant(np.float32(0.0)), ops.constant(np.float32(255.0))
     x = ops.fake_quantize(x, lo, hi, ops.constant(np.float32(-1.0)),

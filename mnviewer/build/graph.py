@@ -131,10 +131,8 @@ def normalize_io(model: ov.Model, name: str) -> ov.Model:
             break
     if convert is None or perm != [0, 3, 1, 2]:
         raise ModelError(f"unexpected input layout in {name}: not a TFLite NHWC image model")
-    image = ops.parameter(shape, ov.Type.f32, name=INPUT_NAME)
-    image.output(0).set_names({INPUT_NAME})
-    nchw = ops.transpose(image, ops.constant(np.array([0, 3, 1, 2], dtype=np.int64)))
-    convert.output(0).replace(nchw.output(0))
+    image, nchw = image_input(shape)
+    convert.output(0).replace(nchw)
     softmax = _ops_of(model, "Softmax")
     if len(softmax) != 1:
         raise ModelError(f"{name} has {len(softmax)} softmax outputs, expected one")
@@ -270,6 +268,14 @@ def quantize_weights(model: ov.Model) -> ov.Model:
         conv.input(1).replace_source_output(dequantized.output(0))
     model.validate_nodes_and_infer_types()
     return model
+
+
+def image_input(shape: list[int]) -> tuple[ov.Node, ov.Output]:
+    """The models' input: a float NHWC image named INPUT_NAME, and its NCHW view."""
+    image = ops.parameter(shape, ov.Type.f32, name=INPUT_NAME)
+    image.output(0).set_names({INPUT_NAME})
+    nchw = ops.transpose(image, ops.constant(np.array([0, 3, 1, 2], dtype=np.int64)))
+    return image, nchw.output(0)
 
 
 def fake_quantize(x: ov.Output | ov.Node, low: float, high: float) -> ov.Node:

@@ -6,14 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from mnviewer import bench
-from mnviewer.catalog import PRECISIONS
+from mnviewer.catalog import FULLCONV_SUFFIX, PRECISIONS
+from mnviewer.commands.run import DEFAULT_MODEL
+
+METHOD = """\
+Method: each variant is compiled twice from the built IR, taking uint8 RGB at the model's own
+resolution (no resize: the network alone, as LiteRT measures it). Latency: one request, LATENCY
+hint, synchronous calls back to back; each call's wall time is recorded after a warm-up of
+0.3 s that is excluded; p50 and p90 are reported. Throughput: THROUGHPUT hint, the device's
+optimal number of requests kept busy for the same time; completed frames per second. Top-1
+(with --images) runs the full pipeline, preprocessing included.
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     cmd = subparsers.add_parser(
         "bench", help="measure latency and throughput of model variants",
-        description="Benchmark model variants on this machine.\n\n" + (bench.__doc__ or "")
+        description="Benchmark model variants on this machine.\n\n" + METHOD
         + "\nEach MobileNet measured together with its -fullconv twin (same precision and "
         "device) also gets its measured speed-up beside the theoretical MAC ratio.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -38,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from mnviewer import bench
     from mnviewer.atomic import write_text_atomic
     from mnviewer.catalog import load_catalog
     from mnviewer.engine import check_device
@@ -45,11 +55,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from mnviewer.headless import check_writable
 
     catalog = load_catalog()
-    if args.all:
-        ids = catalog.ids
-    else:
-        ids = [s.id for s in catalog.resolve(args.model or ["mobilenet-v1-1.0-224",
-                                                            "mobilenet-v1-1.0-224-fullconv"])]
+    wanted = None if args.all else args.model or [DEFAULT_MODEL, DEFAULT_MODEL + FULLCONV_SUFFIX]
+    ids = [s.id for s in catalog.resolve(wanted)]
     if args.seconds <= 0:
         raise UsageError(f"--seconds {args.seconds} must be positive")
     devices = [check_device(d) for d in (args.device or ["CPU"])]

@@ -7,9 +7,10 @@ import json
 import sys
 import time
 
-from mnviewer import build
 from mnviewer.catalog import Catalog, ModelSpec, load_catalog
-from mnviewer.fetch import fetch_with_origin, files_for_models, is_fetched
+
+# OpenVINO and the fetchers are imported where used: every command's parser is built at each
+# start, and `mnviewer --help` or `mnviewer run` should not pay for them.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +37,8 @@ def _register_fetch(actions: argparse._SubParsersAction) -> None:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
+    from mnviewer.fetch import fetch_with_origin, files_for_models
+
     catalog = load_catalog()
     specs = catalog.resolve(args.ids)
     names = files_for_models(specs, include_demo=not args.ids, catalog=catalog)
@@ -62,6 +65,8 @@ def _register_build(actions: argparse._SubParsersAction) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from mnviewer import build
+
     catalog = load_catalog()
     specs = catalog.resolve(args.ids)
     precisions = build.parse_precisions(args.precision)
@@ -89,8 +94,12 @@ def _register_list(actions: argparse._SubParsersAction) -> None:
 
 def describe(spec: ModelSpec, catalog: Catalog) -> dict:
     """A model's numbers (counted from its built graph) and status, as printed by list/info."""
-    precisions = build.built_precisions(spec.id)
-    meta = build.find_built(spec.id, precisions[0]).meta if precisions else {}  # type: ignore[union-attr]
+    from mnviewer import build
+    from mnviewer.fetch import is_fetched
+
+    found = build.find_all_built(spec.id)
+    precisions = [b.precision for b in found]
+    meta = found[0].meta if found else {}
     licenses = sorted({catalog.sources[n].license for n in spec.model_sources}) or ["Apache-2.0"]
     return {
         "id": spec.id,
@@ -129,6 +138,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from mnviewer import build
+
     catalog = load_catalog()
     spec = catalog.get(args.id)
     info = describe(spec, catalog)
@@ -137,11 +148,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         {"name": n, "url": catalog.sources[n].url, "sha256": catalog.sources[n].sha256,
          "license": catalog.sources[n].license} for n in spec.sources
     ]
-    info["files"] = {}
-    for precision in info["precisions"]:
-        found = build.find_built(spec.id, precision)
-        if found is not None:
-            info["files"][precision] = str(found.xml)
+    info["files"] = {b.precision: str(b.xml) for b in build.find_all_built(spec.id)}
     if args.json:
         print(json.dumps(info, indent=1))
         return 0

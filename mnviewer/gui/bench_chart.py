@@ -65,7 +65,6 @@ class BenchChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[Any] = []
-        self.log_scale: bool | None = None  # None: decide from the data
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(160)
 
@@ -119,7 +118,7 @@ class BenchChart(QWidget):
 
     def _panel(self, painter: QPainter, rect: QRectF, title: str, values: list[float],
                fmt: Callable[[float], str]) -> None:
-        axis = Axis(values, self.log_scale)
+        axis = Axis(values, None)  # the scale follows the data
         fm = painter.fontMetrics()
         painter.setPen(INK)
         scale = "log scale" if axis.log else "linear"

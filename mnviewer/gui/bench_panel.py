@@ -3,10 +3,8 @@ then shows a table and a chart, exportable as CSV, JSON and PNG."""
 
 from __future__ import annotations
 
-import importlib
 from functools import partial
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mnviewer import bench
+from mnviewer.atomic import write_text_atomic
 from mnviewer.catalog import PRECISIONS, load_catalog
 from mnviewer.engine import available_devices
 from mnviewer.errors import OutputError
@@ -40,21 +40,13 @@ COLUMNS = ("Model", "Precision", "Device", "p50 ms", "p90 ms", "FPS", "MACs", "P
            "Top-1", "Speed-up vs full conv", "MAC ratio")
 
 
-def load_backend() -> ModuleType | None:
-    """mnviewer.bench, or None while it is not there."""
-    try:
-        return importlib.import_module("mnviewer.bench")
-    except ImportError:
-        return None
-
-
-def _run(backend: Any, ids: list[str], precisions: list[str], devices: list[str],
-         seconds: float, task: Task) -> list[Any]:
+def _run(ids: list[str], precisions: list[str], devices: list[str], seconds: float,
+         task: Task) -> list[Any]:
     catalog = load_catalog()
     # Built first, under the GUI's build lock, so the benchmark never builds next to a switch.
     build_all([catalog.get(i) for i in ids], precisions,
               progress=lambda text: task.report(0, 0, text))
-    return list(backend.run_benchmark(
+    return list(bench.run_benchmark(
         ids, precisions, devices, seconds=seconds,
         on_progress=lambda done, total, text: task.report(done, total, text),
         should_stop=lambda: task.cancelled))
@@ -76,9 +68,8 @@ class BenchPanel(QWidget):
     running_changed = Signal(bool)
     notice = Signal(str, str)  # level, text
 
-    def __init__(self, backend: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.backend: Any = backend if backend is not None else load_backend()
         self.rows: list[Any] = []
         self.task: Task | None = None
         self.variants = QListWidget()
@@ -96,9 +87,6 @@ class BenchPanel(QWidget):
         self._layout()
         self._fill_choices()
         self._set_running(False)
-        if self.backend is None:
-            self.run_button.setEnabled(False)
-            self.status.setText("The benchmark module (mnviewer.bench) is not installed.")
 
     def _layout(self) -> None:
         choices = QFormLayout()
@@ -182,12 +170,12 @@ class BenchPanel(QWidget):
 
     def start(self) -> None:
         ids, precisions, devices = self.chosen()
-        if not (ids and precisions and devices) or self.backend is None or self.task:
+        if not (ids and precisions and devices) or self.task:
             self.status.setText("Choose at least one variant, precision and device.")
             return
         # Every argument is read here: the task's thread must not touch the widgets.
-        self.task = Task(partial(_run, self.backend, ids, precisions, devices,
-                                 self.seconds.value()), "benchmark")
+        self.task = Task(partial(_run, ids, precisions, devices, self.seconds.value()),
+                         "benchmark")
         self.task.progress.connect(self._on_progress, QUEUED)
         self.task.succeeded.connect(self._on_done, QUEUED)
         self.task.failed.connect(self._on_failed, QUEUED)
@@ -211,7 +199,7 @@ class BenchPanel(QWidget):
         return self.task is not None
 
     def _set_running(self, running: bool) -> None:
-        self.run_button.setEnabled(not running and self.backend is not None)
+        self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         for button in self.exports.values():
             button.setEnabled(bool(self.rows) and not running)
@@ -267,15 +255,11 @@ class BenchPanel(QWidget):
                 self.notice.emit("info", f"saved {path}")
 
     def export(self, kind: str, path: Path) -> None:
-        """Write the rows as csv, json or a png of the chart."""
-        backend = self.backend
-        try:
-            if kind == "png":
-                if not self.chart.render_image().save(str(path)):
-                    raise OSError(f"cannot write {path}")
-            elif kind == "csv":
-                path.write_text(backend.rows_to_csv(self.rows), encoding="utf-8")
-            else:
-                path.write_text(backend.rows_to_json(self.rows), encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"cannot export to {path} ({exc}): choose another path") from exc
+        """Write the rows as csv, json or a png of the chart; OutputError if that fails."""
+        if kind == "png":
+            if not self.chart.render_image().save(str(path)):
+                raise OutputError(f"cannot write {path}: choose another path")
+        elif kind == "csv":
+            write_text_atomic(path, bench.rows_to_csv(self.rows))
+        else:
+            write_text_atomic(path, bench.rows_to_json(self.rows))

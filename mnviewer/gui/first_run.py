@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mnviewer import fetch
+from mnviewer import build, fetch
 from mnviewer.catalog import PRECISIONS, load_catalog
-from mnviewer.gui.models import build_all
+from mnviewer.gui.models import BUILD_LOCK
 from mnviewer.gui.workers import QUEUED, Task
 
 
@@ -32,7 +32,11 @@ def _plan() -> tuple[list[str], int]:
 
 
 def fetch_and_build(task: Task) -> bool:
-    """Fetch each file, then build each model in every precision; False if cancelled."""
+    """Fetch each file, then build each model in every precision; False if cancelled.
+
+    One Builder serves every model, so a -fullconv twin reuses its base's assembled graph;
+    the build lock is taken per model, so a model switch in the window waits for one only.
+    """
     catalog = load_catalog()
     names, _ = _plan()
     total = len(names) + len(catalog.models)
@@ -45,11 +49,13 @@ def fetch_and_build(task: Task) -> bool:
             task.report(step, total, f"fetching {file}: {done * 100 // max(size, 1)}%")
 
         fetch.fetch_source(catalog.sources[name], progress=bytes_done)
+    builder = build.Builder(catalog)
     for j, spec in enumerate(catalog.models):
         if task.cancelled:
             return False
         task.report(len(names) + j, total, f"building {spec.id} ({', '.join(PRECISIONS)})")
-        build_all([spec], list(PRECISIONS))
+        with BUILD_LOCK:
+            builder.build(spec, list(PRECISIONS))
     task.report(total, total, "all models are built")
     return True
 

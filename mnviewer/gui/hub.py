@@ -24,6 +24,11 @@ from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
 EventCallback = Callable[[str, str], None]
 
 
+def close_aside(source: FrameSource) -> None:
+    """Close `source` on a thread of its own: closing a live source can wait for its reader."""
+    threading.Thread(target=source.close, name="close source", daemon=True).start()
+
+
 class FrameHub:
     """Holds the newest frame of the current capture and hands it to subscribers."""
 
@@ -198,7 +203,7 @@ class Capture:
         self._running.set()
         if self.source.info.live:
             # A live read can wait for its whole timeout; closing from aside wakes it.
-            threading.Thread(target=self.source.close, name="close source", daemon=True).start()
+            close_aside(self.source)
 
     def join(self, timeout: float) -> None:
         if self._thread.is_alive():

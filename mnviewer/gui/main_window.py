@@ -39,7 +39,6 @@ from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
 from mnviewer.gui.status import StatusLine
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
-from mnviewer.pipeline import FrameResult
 from mnviewer.sources import SourceInfo
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,6 @@ class MainWindow(QMainWindow):
         self.options = options or GuiOptions()
         self.settings = self._load_settings()
         self.fatal: MnviewerError | None = None
-        self.latest: list[FrameResult | None] = [None, None]
         self._pending_source: str | None = None
         self._paused_for_bench = False
         self._done = False
@@ -244,10 +242,8 @@ class MainWindow(QMainWindow):
     def request_engine(self, *, model: str | None = None, precision: str | None = None,
                        device: str | None = None) -> None:
         """Switch model, precision or device; the running engine goes on until the new one."""
-        st = self.settings
         # Built on the newest request, so a quick model-then-precision change keeps both.
-        base = self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
-                                                                  st.device)
+        base = self._newest_request()
         request = EngineRequest(model or base.model, precision or base.precision,
                                 device or base.device)
         if request == self.session.requested(PRIMARY):
@@ -256,6 +252,12 @@ class MainWindow(QMainWindow):
         self.session.load(PRIMARY, request)
         if self.session.comparing:
             self._load_partner(request)
+
+    def _newest_request(self) -> EngineRequest:
+        """The main pane's newest request, else what the settings ask for."""
+        st = self.settings
+        return self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
+                                                                 st.device)
 
     def _load_partner(self, primary: EngineRequest) -> bool:
         partner = partner_of(primary.model)
@@ -270,9 +272,7 @@ class MainWindow(QMainWindow):
         self.plot.clear(pane)
         if pane == PARTNER:
             return
-        self.controls.set_model(engine.model_id)
-        self.controls.set_precision(engine.precision)
-        self.controls.set_device(engine.device, engine.executing_device)
+        self.controls.show_engine(engine)
         st = self.settings
         st.model, st.precision, st.device = engine.model_id, engine.precision, engine.device
         self.notify("info", f"running {engine.model_id} {engine.precision} on "
@@ -286,9 +286,7 @@ class MainWindow(QMainWindow):
             return
         running = self.session.engine(PRIMARY)
         if running is not None:
-            self.controls.set_model(running.model_id)
-            self.controls.set_precision(running.precision)
-            self.controls.set_device(running.device, running.executing_device)
+            self.controls.show_engine(running)
             request = self.session.requested(PRIMARY)
             if self.session.comparing and request is not None:
                 self._load_partner(request)  # it was switched along: switch it back
@@ -305,7 +303,6 @@ class MainWindow(QMainWindow):
         result = self.session.take(pane)
         if result is None:
             return
-        self.latest[pane] = result
         overlay = overlay_for(result, source_fps=self.session.source_fps,
                               trained=is_trained(result.model_id))
         self.views[pane].show_result(result, overlay)
@@ -319,7 +316,7 @@ class MainWindow(QMainWindow):
 
     def _update_header(self) -> None:
         sides = pair_sides([self.session.engine(PRIMARY), self.session.engine(PARTNER)],
-                           self.latest)
+                           [view.result for view in self.views])
         if sides is not None:
             self.header.show_sides(*sides)
 
@@ -375,16 +372,12 @@ class MainWindow(QMainWindow):
         if on == self.session.comparing:
             return
         if on:
-            st = self.settings
-            request = self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
-                                                                         st.device)
-            if not self._load_partner(request):
+            if not self._load_partner(self._newest_request()):
                 return
             self.header.reset("Loading the full-convolution twin…")
             self.views[PARTNER].clear("Loading the full-convolution twin…")
         else:
             self.session.stop_compare()
-            self.latest[PARTNER] = None
             self.plot.clear(PARTNER)
         self.header.setVisible(on)
         self.views[PARTNER].setVisible(on)

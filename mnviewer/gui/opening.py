@@ -40,11 +40,6 @@ class CameraInfo:
         return f"Camera {self.index} ({self.width}×{self.height})"
 
 
-def demo_video_path() -> Path:
-    """The demo video from the cache, the bundle, a mirror or its pinned URL."""
-    return fetch.demo_video()
-
-
 def is_camera(spec: str) -> bool:
     return spec.strip().isdigit()
 
@@ -57,7 +52,8 @@ def is_live(spec: str) -> bool:
 def open_spec(spec: str, *, timeout_s: float = 10.0) -> FrameSource:
     """Open a source for viewing: files loop at their native rate, pictures stay a while."""
     if spec == DEMO:
-        return open_source(str(demo_video_path()), realtime=True, loop=True)
+        # From the cache, the bundle, a mirror or its pinned URL.
+        return open_source(str(fetch.demo_video()), realtime=True, loop=True)
     if is_live(spec):
         return open_source(spec, timeout_s=timeout_s)
     path = Path(spec).expanduser()

@@ -81,8 +81,9 @@ class Outputs(QObject):
             self.recording_changed.emit(False)
             return
         path = folder / f"mnviewer-{stamp()}.mp4"
-        fps = info.fps if info is not None and info.fps else 30.0
-        self.recording = Recording(path, fps, self._failed.emit)
+        # A rate the source does not state goes in as 0: VideoRecorder then picks its default.
+        fps = info.fps if info is not None else None
+        self.recording = Recording(path, fps or 0.0, self._failed.emit)
         self.notice.emit("info", f"recording to {path}")
         self.recording_changed.emit(True)
 

@@ -52,9 +52,14 @@ def overlay_for(result: FrameResult, *, source_fps: float, trained: bool = True)
 
 
 def frame_image(image: np.ndarray) -> QImage:
-    """The BGR frame as a QImage sharing its memory: keep `image` alive while it is painted."""
+    """The BGR frame as an RGB32 QImage owning its own copy of the pixels.
+
+    Qt's raster engine paints RGB32 as it is but converts BGR888 inside every scaled
+    drawImage; converting once here makes each paint faster, and `image` need not outlive it.
+    """
     height, width = image.shape[:2]
-    return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888)
+    return QImage(image.data, width, height, image.strides[0],
+                  QImage.Format.Format_BGR888).convertToFormat(QImage.Format.Format_RGB32)
 
 
 def fit(width: int, height: int, area: QRectF) -> QRectF:

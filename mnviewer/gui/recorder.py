@@ -5,6 +5,7 @@ Qt-free: frames are annotated and encoded the way headless mode does it.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -25,7 +26,6 @@ class Recording:
     def __init__(self, path: Path, fps: float, on_error: Callable[[str], None]) -> None:
         self.path = path
         self.written = 0
-        self.skipped = 0
         self._recorder = VideoRecorder(path, fps)
         self._on_error = on_error
         self._queue: queue.Queue[FrameResult | None] = queue.Queue(QUEUE_FRAMES)
@@ -36,10 +36,8 @@ class Recording:
         """Queue a result without waiting; skipped when the encoder is behind or has failed."""
         if not self._thread.is_alive():
             return
-        try:
+        with contextlib.suppress(queue.Full):
             self._queue.put_nowait(result)
-        except queue.Full:
-            self.skipped += 1
 
     def stop(self, timeout: float = 5.0) -> None:
         """Encode what is queued, close the file and end the thread."""

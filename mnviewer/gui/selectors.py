@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnviewer.catalog import PRECISIONS
-from mnviewer.engine import MAX_TOP_K, available_devices, device_name
+from mnviewer.engine import MAX_TOP_K, Engine, available_devices, device_name
 from mnviewer.fetch import MIRROR_ENV, split_mirror_list
 from mnviewer.gui.models import ModelEntry, model_groups
 from mnviewer.gui.opening import DEMO, CameraInfo, describe
@@ -219,6 +219,12 @@ class ControlBar(QToolBar):
 
     def current_device(self) -> str:
         return str(self.device.currentData())
+
+    def show_engine(self, engine: Engine) -> None:
+        """Show what `engine` runs: its model, precision and device (for AUTO, the pick)."""
+        self.set_model(engine.model_id)
+        self.set_precision(engine.precision)
+        self.set_device(engine.device, engine.executing_device)
 
     def set_top_k(self, k: int) -> None:
         with QSignalBlocker(self.top_k):

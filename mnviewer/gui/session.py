@@ -8,14 +8,13 @@ running pipeline; a switch of source keeps the pipelines, which just read the ne
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, replace
 from functools import partial
 
 from PySide6.QtCore import QObject, Signal
 
 from mnviewer.engine import Engine
-from mnviewer.gui.hub import Capture, FrameHub, HubSubscriber
+from mnviewer.gui.hub import Capture, FrameHub, HubSubscriber, close_aside
 from mnviewer.gui.models import EngineRequest, make_engine
 from mnviewer.gui.opening import open_default, open_spec
 from mnviewer.gui.settings import DEFAULT_MODEL
@@ -50,10 +49,6 @@ def _open(spec: str | None, task: Task) -> tuple[str, FrameSource] | None:
 
 def _load(request: EngineRequest, task: Task) -> Engine:
     return make_engine(request, progress=lambda text: task.report(0, 0, text))
-
-
-def _close_aside(source: FrameSource) -> None:
-    threading.Thread(target=source.close, name="close source", daemon=True).start()
 
 
 class LiveSession(QObject):
@@ -140,7 +135,7 @@ class LiveSession(QObject):
             return
         spec, source = value
         if self._closed or generation != self._source_generation:
-            _close_aside(source)
+            close_aside(source)
             return
         if self.capture is not None:
             self.capture.stop()

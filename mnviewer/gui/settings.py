@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 
 import platformdirs
 
+from mnviewer.atomic import write_text_atomic
 from mnviewer.catalog import PRECISIONS
 from mnviewer.engine import MAX_TOP_K
 from mnviewer.errors import OutputError
@@ -119,12 +120,9 @@ def load_settings(path: Path | None = None) -> Settings:
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write atomically (temporary file, then rename)."""
     path = path or settings_path()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    hint = f"set {CONFIG_ENV} to a writable folder"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(asdict(settings), indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot save settings to {path} ({exc.strerror}): set "
-                          f"{CONFIG_ENV} to a writable folder") from exc
+        raise OutputError(f"cannot save settings to {path} ({exc.strerror}): {hint}") from exc
+    write_text_atomic(path, json.dumps(asdict(settings), indent=1) + "\n", hint=hint)

@@ -48,7 +48,7 @@ class VideoView(QWidget):
         return QSize(960, 540)
 
     def show_result(self, result: FrameResult, overlay: Overlay) -> None:
-        """Hold `result` (and so its frame's memory) until the next one; schedule a paint."""
+        """Hold `result` until the next one; schedule a paint."""
         self._result = result
         self._overlay = overlay
         self.update()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from array import array
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -19,8 +18,9 @@ from mnviewer.pipeline import FrameResult, Pipeline
 
 log = logging.getLogger(__name__)
 QUEUED = Qt.ConnectionType.QueuedConnection
-# The GUI shows at most a few seconds of timings; a pipeline's whole-run totals would grow
-# for as long as the window stays open, so they are trimmed every this many frames.
+# The GUI shows at most a few seconds of timings and never reads a pipeline's whole-run
+# per-frame samples, which would grow for as long as the window stays open: they are dropped
+# every this many frames.
 TOTALS_KEPT = 1000
 
 
@@ -150,11 +150,9 @@ class PipelineWorker(QObject):
     def _offer(self, result: FrameResult) -> None:
         self.frames += 1
         if self.frames % TOTALS_KEPT == 0:
-            # Runs on the pipeline's own thread between two frames, so nothing else is
-            # appending to these sequences now.
-            for values in vars(self.pipeline.totals).values():
-                if isinstance(values, (list, array)):
-                    del values[:]
+            # Runs on the worker's thread, which is the one iterating the pipeline: between
+            # two results nothing appends to the samples.
+            self.pipeline.totals.forget_samples()
         with self._lock:
             self._latest = result
             notify = not self._signalled

@@ -7,7 +7,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 
 import cv2
 import numpy as np
@@ -24,8 +23,6 @@ _JOIN_TIMEOUT_S = 2.0
 _TRUNCATION_TOLERANCE = 0.05
 # Pacing for a live file whose container does not say its frame rate.
 _FALLBACK_FPS = 30.0
-
-
 
 
 @dataclass(frozen=True)
@@ -131,10 +128,6 @@ def _one_line(error: Exception) -> str:
         return error.strerror
     lines = str(error).strip().splitlines()
     return lines[-1].strip() if lines else type(error).__name__
-
-
-def _as_array(image: Any) -> np.ndarray:
-    return image if isinstance(image, np.ndarray) else np.asarray(image)
 
 
 # --- pacing --------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from mnviewer.sources.base import (
     Frame,
     FrameSource,
     SourceInfo,
-    _as_array,
     _one_line,
     _Pacer,
     to_bgr8,
@@ -46,7 +45,7 @@ def _read_image(path: Path) -> np.ndarray:
         image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
         if image is None:
             raise ValueError("OpenCV cannot decode it")
-        return to_bgr8(_as_array(image))
+        return to_bgr8(image)
     except (OSError, ValueError, cv2.error) as error:
         raise SourceError(
             f"image {path} is not readable ({_one_line(error)}): replace or remove it"
@@ -93,12 +92,20 @@ class _ImageSource(FrameSource):
 # --- video files ---------------------------------------------------------------------------
 
 
-def _open_video(path: Path, name: str) -> cv2.VideoCapture:
+def _reopen_video(path: Path) -> cv2.VideoCapture | None:
+    """A capture of the file from its start, or None if OpenCV cannot open it."""
     # One decoder thread: inference keeps every core busy, and FFmpeg's frame threads cost
     # about 30% more CPU per frame for the same work (0.48 vs 0.33 ms on the demo video).
     cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
-    if not cap.isOpened():
-        cap.release()
+    if cap.isOpened():
+        return cap
+    cap.release()
+    return None
+
+
+def _open_video(path: Path, name: str) -> cv2.VideoCapture:
+    cap = _reopen_video(path)
+    if cap is None:
         raise SourceError(
             f"{name} is not a readable video (OpenCV cannot open it: not a video, no video "
             "track, or cut short): choose a video file OpenCV can decode"
@@ -109,7 +116,7 @@ def _open_video(path: Path, name: str) -> cv2.VideoCapture:
 def _read_first(cap: cv2.VideoCapture, name: str) -> np.ndarray:
     ok, image = cap.read()
     if ok and image is not None:
-        return to_bgr8(_as_array(image))
+        return to_bgr8(image)
     declared = cap.get(cv2.CAP_PROP_FRAME_COUNT)
     cap.release()
     if declared <= 0:
@@ -167,7 +174,7 @@ class _VideoFileSource(FrameSource):
             return image
         ok, image = self._cap.read()
         if ok and image is not None:
-            return to_bgr8(_as_array(image))
+            return to_bgr8(image)
         self._end_of_pass()
         if not self._loop or not self._rewind():
             self._release()
@@ -185,11 +192,13 @@ class _VideoFileSource(FrameSource):
         # Reopening is the one rewind every backend supports; seeking to frame 0 is not.
         if self._cap is not None:
             self._cap.release()
-        self._cap = cv2.VideoCapture(str(self._path))
+        self._cap = _reopen_video(self._path)
+        if self._cap is None:
+            return False
         ok, image = self._cap.read()
         if not ok or image is None:
             return False
-        self._pending = to_bgr8(_as_array(image))
+        self._pending = to_bgr8(image)
         self._pass_frames = 0
         self._t_offset = (self._t_last or 0.0) + self._period_ms
         return True

@@ -21,12 +21,11 @@ from mnviewer.sources.base import (
     FrameSource,
     SourceInfo,
     SourceLost,
-    _as_array,
     _one_line,
     _Pacer,
     to_bgr8,
 )
-from mnviewer.sources.files import _open_video, _positive, _read_first
+from mnviewer.sources.files import _open_video, _positive, _read_first, _reopen_video
 
 # --- live sources: cameras, streams, files read as if live ---------------------------------
 
@@ -174,13 +173,9 @@ def _open_live_file(path: Path, name: str, *, timeout_s: float, loop: bool) -> F
     first = _read_first(cap, name)
     count = _positive(cap.get(cv2.CAP_PROP_FRAME_COUNT))
 
-    def reopen() -> cv2.VideoCapture | None:
-        again = cv2.VideoCapture(str(path))
-        return again if again.isOpened() else None
-
     return _LiveSource(
         cap,
-        reopen,
+        lambda: _reopen_video(path),
         kind="video",
         name=name,
         label=f"video {name}",
@@ -355,7 +350,7 @@ class _LiveSource(FrameSource):
         try:
             ok, image = cap.read()
             if ok and image is not None:
-                return to_bgr8(_as_array(image))
+                return to_bgr8(image)
             self._error = "end of stream" if self._is_file else "read failed"
         except (cv2.error, ValueError) as error:
             self._error = _one_line(error)

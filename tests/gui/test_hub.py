@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnviewer.gui.hub import Capture, FrameHub
+from mnviewer.gui.hub import Capture, FrameHub, HubSubscriber
 from mnviewer.gui.settings import Settings, SettingsWarning, load_settings, save_settings
 from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
 
@@ -21,6 +21,13 @@ def frame(i: int) -> Frame:
     return Frame(i, i * 33.0, IMAGE)
 
 
+def attached_hub() -> tuple[FrameHub, object, HubSubscriber]:
+    """A hub with one capture owner attached and one subscriber, "a"."""
+    hub, owner = FrameHub(), object()
+    hub.attach(owner)
+    return hub, owner, hub.subscribe("a")
+
+
 def read_in_thread(sub: FrameSource) -> tuple[threading.Thread, list]:
     got: list = []
     thread = threading.Thread(target=lambda: got.append(sub.read()), daemon=True)
@@ -29,10 +36,7 @@ def read_in_thread(sub: FrameSource) -> tuple[threading.Thread, list]:
 
 
 def test_subscriber_gets_the_newest_frame_and_counts_the_skipped_ones() -> None:
-    hub = FrameHub()
-    owner = object()
-    hub.attach(owner)
-    sub = hub.subscribe("a")
+    hub, owner, sub = attached_hub()
     for i in range(3):
         hub.publish(frame(i), owner)
     assert sub.read().index == 2
@@ -41,9 +45,7 @@ def test_subscriber_gets_the_newest_frame_and_counts_the_skipped_ones() -> None:
 
 
 def test_read_blocks_until_a_new_frame_and_close_wakes_it() -> None:
-    hub, owner = FrameHub(), object()
-    hub.attach(owner)
-    sub = hub.subscribe("a")
+    hub, owner, sub = attached_hub()
     hub.publish(frame(0), owner)
     assert sub.read().index == 0
     thread, got = read_in_thread(sub)
@@ -68,9 +70,7 @@ def test_frames_from_a_detached_capture_are_ignored() -> None:
 
 
 def test_replay_returns_the_frozen_frame_again() -> None:
-    hub, owner = FrameHub(), object()
-    hub.attach(owner)
-    sub = hub.subscribe("a")
+    hub, owner, sub = attached_hub()
     hub.publish(frame(7), owner)
     assert sub.read().index == 7
     sub.replay(1)

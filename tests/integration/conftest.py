@@ -11,6 +11,7 @@ import pytest
 
 from mnviewer.catalog import Catalog, load_catalog
 from mnviewer.evaluate import LabelledImage, load_labelled_images
+from tests.helpers import mirror_list
 
 
 @pytest.fixture(scope="session")
@@ -25,20 +26,12 @@ def built_all(session_home: Path, shared_dir: Path, catalog: Catalog) -> float:
 
     from mnviewer.build import build_models
 
-    saved = {k: os.environ.get(k) for k in ("MNVIEWER_HOME", "MNVIEWER_MIRROR")}
-    os.environ["MNVIEWER_HOME"] = str(session_home)
-    os.environ["MNVIEWER_MIRROR"] = os.pathsep.join(
-        [str(shared_dir / "models"), str(shared_dir / "media")])
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MNVIEWER_HOME", str(session_home))
+        env.setenv("MNVIEWER_MIRROR", mirror_list(shared_dir))
         start = time.perf_counter()
         build_models(list(catalog.models), ["int8", "fp16", "fp32"], catalog=catalog)
         return time.perf_counter() - start
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +46,12 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300,
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "mnviewer", *args], capture_output=True,
                           text=True, env=full_env, timeout=timeout, cwd=cwd)
+
+
+def one_error_line(proc: subprocess.CompletedProcess, code: int, *words: str) -> None:
+    """The process exited with `code` and wrote one line to stderr, naming every word."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]

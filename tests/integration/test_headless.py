@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.integration.conftest import run_cli
+from tests.integration.conftest import one_error_line, run_cli
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -89,30 +89,22 @@ def test_frames_whose_size_changes(built_all: float, shared_dir: Path, tmp_path:
     assert len(labels) == 3 and "cat" in labels[0] and "macaw" in labels[2]
 
 
-def _one_error_line(proc: subprocess.CompletedProcess, code: int, *words: str) -> None:
-    assert proc.returncode == code, (proc.returncode, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-
-
 def test_missing_file(tmp_path: Path) -> None:
-    _one_error_line(run_cli("run", "--source", str(tmp_path / "nope.mp4")), 3, "nope.mp4",
-                    "not found")
+    one_error_line(run_cli("run", "--source", str(tmp_path / "nope.mp4")), 3, "nope.mp4",
+                   "not found")
 
 
 def test_text_file_named_mp4(tmp_path: Path) -> None:
     fake = tmp_path / "notes.mp4"
     fake.write_text("this is not a video\n" * 50)
-    _one_error_line(run_cli("run", "--source", str(fake)), 3, "notes.mp4")
+    one_error_line(run_cli("run", "--source", str(fake)), 3, "notes.mp4")
 
 
 def test_zero_frame_video(tmp_path: Path) -> None:
     path = tmp_path / "empty.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (64, 64))
     writer.release()
-    _one_error_line(run_cli("run", "--source", str(path)), 3, "empty.avi")
+    one_error_line(run_cli("run", "--source", str(path)), 3, "empty.avi")
 
 
 def test_truncated_video_keeps_valid_output(built_all: float, shared_dir: Path,
@@ -130,24 +122,24 @@ def test_truncated_video_keeps_valid_output(built_all: float, shared_dir: Path,
 
 
 def test_absent_camera_and_unreachable_url() -> None:
-    _one_error_line(run_cli("run", "--source", "7"), 3, "camera 7")
+    one_error_line(run_cli("run", "--source", "7"), 3, "camera 7")
     start = time.monotonic()
-    _one_error_line(run_cli("run", "--source", "rtsp://127.0.0.1:9/live"), 3, "127.0.0.1")
+    one_error_line(run_cli("run", "--source", "rtsp://127.0.0.1:9/live"), 3, "127.0.0.1")
     assert time.monotonic() - start < 60
 
 
 def test_unwritable_output_path(shared_dir: Path, tmp_path: Path) -> None:
     video = str(shared_dir / "media" / "bottle-detection.mp4")
-    _one_error_line(run_cli("run", "--source", video, "--out",
-                            str(tmp_path / "no" / "such" / "r.jsonl")), 2, "r.jsonl")
-    _one_error_line(run_cli("run", "--source", video, "--summary", str(tmp_path)), 2,
-                    "folder")
+    one_error_line(run_cli("run", "--source", video, "--out",
+                           str(tmp_path / "no" / "such" / "r.jsonl")), 2, "r.jsonl")
+    one_error_line(run_cli("run", "--source", video, "--summary", str(tmp_path)), 2,
+                   "folder")
 
 
 def test_bad_arguments(tmp_path: Path) -> None:
-    _one_error_line(run_cli("run", "--source", "x", "--top-k", "0"), 2, "top-k")
-    _one_error_line(run_cli("run", "--source", "x", "--save-video", str(tmp_path / "v.xyz")),
-                    2, "v.xyz")
+    one_error_line(run_cli("run", "--source", "x", "--top-k", "0"), 2, "top-k")
+    one_error_line(run_cli("run", "--source", "x", "--save-video", str(tmp_path / "v.xyz")),
+                   2, "v.xyz")
 
 
 def _limit_file_size() -> None:
@@ -167,7 +159,7 @@ def test_full_disk_keeps_whole_lines(built_all: float, shared_dir: Path,
         [sys.executable, "-m", "mnviewer", "run", "--source", video, "--out", str(out)],
         capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size,
         env=dict(os.environ))
-    _one_error_line(proc, 6, "r.jsonl")
+    one_error_line(proc, 6, "r.jsonl")
     rows = _jsonl(out)
     assert 0 < len(rows) < 1189
     assert [r["frame"] for r in rows] == list(range(len(rows)))
@@ -205,7 +197,7 @@ def test_devices_lists_the_cpu() -> None:
 @pytest.mark.parametrize("device", ["NPU", "TPU"])
 def test_absent_device_lists_present_ones(shared_dir: Path, device: str) -> None:
     proc = run_cli("run", "--source", str(shared_dir / "media" / "cat.bmp"), "--device", device)
-    _one_error_line(proc, 4, device, "CPU")
+    one_error_line(proc, 4, device, "CPU")
 
 
 def test_headless_never_imports_qt(built_all: float, shared_dir: Path) -> None:
@@ -223,6 +215,6 @@ def test_unreadable_image_in_a_folder(built_all: float, shared_dir: Path, tmp_pa
     (folder / "a-cat.bmp").write_bytes((shared_dir / "media" / "cat.bmp").read_bytes())
     (folder / "b-broken.jpg").write_text("not a jpeg")
     out = tmp_path / "r.jsonl"
-    _one_error_line(run_cli("run", "--source", str(folder), "--out", str(out), "--quiet"), 3,
-                    "b-broken.jpg")
+    one_error_line(run_cli("run", "--source", str(folder), "--out", str(out), "--quiet"), 3,
+                   "b-broken.jpg")
     assert [r["frame"] for r in _jsonl(out)] == [0]

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import PROXY_VARS, closed_port, mirror_list
+from tests.integration.conftest import one_error_line
+
 MODEL_ID = "mobilenet-v1-0.25-128"
-PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_cli(
@@ -28,7 +23,7 @@ def run_cli(
     env.update(MNVIEWER_HOME=str(home), MNVIEWER_MIRROR=mirror)
     if offline:
         # urllib honours these, so every download hits a closed local port: no network, at once.
-        proxy = f"http://127.0.0.1:{_closed_port()}"
+        proxy = f"http://127.0.0.1:{closed_port()}"
         env.update(http_proxy=proxy, https_proxy=proxy)
     return subprocess.run(
         [sys.executable, "-m", "mnviewer", *args],
@@ -38,7 +33,7 @@ def run_cli(
 
 @pytest.fixture
 def mirror(shared_dir: Path) -> str:
-    return os.pathsep.join([str(shared_dir / "models"), str(shared_dir / "media")])
+    return mirror_list(shared_dir)
 
 
 def test_fetch_one_model_from_mirror_then_cache(tmp_path: Path, mirror: str) -> None:
@@ -56,9 +51,7 @@ def test_fetch_one_model_from_mirror_then_cache(tmp_path: Path, mirror: str) -> 
 
 def test_unknown_id_exits_2_with_one_line(tmp_path: Path, mirror: str) -> None:
     done = run_cli("models", "fetch", "mobilenet-v9-bogus", home=tmp_path, mirror=mirror)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "mobilenet-v9-bogus" in lines[0]
+    one_error_line(done, 2, "mobilenet-v9-bogus")
 
 
 def test_bad_mirror_and_no_network_fails_with_one_line(tmp_path: Path) -> None:
@@ -73,8 +66,6 @@ def test_bad_mirror_and_no_network_fails_with_one_line(tmp_path: Path) -> None:
 def test_file_missing_from_mirror_and_no_network(tmp_path: Path, shared_dir: Path) -> None:
     done = run_cli("models", "fetch", MODEL_ID, home=tmp_path,
                    mirror=str(shared_dir / "media"), offline=True)
-    assert done.returncode == 4  # a model that cannot be had: model error
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "cannot download mobilenet_v1_0.25_128_quant.tflite" in lines[0]
-    assert "MNVIEWER_MIRROR" in lines[0]
+    # Exit code 4: a model that cannot be had is a model error.
+    one_error_line(done, 4, "cannot download mobilenet_v1_0.25_128_quant.tflite",
+                   "MNVIEWER_MIRROR")

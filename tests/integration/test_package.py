@@ -14,7 +14,6 @@ import collections
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -22,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import PROXY_VARS, closed_port, mirror_list
+
 pytestmark = pytest.mark.package
 
 REPO = Path(__file__).resolve().parents[2]
-PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
-              "all_proxy", "ALL_PROXY")
 VIDEO = "bottle-detection.mp4"
 
 
@@ -54,8 +53,7 @@ def deb_file(shared_dir: Path, report: Callable[[str], None]) -> Path:
     folder = Path(prebuilt) if prebuilt else REPO / "dist"
     if not prebuilt:
         env = dict(os.environ)
-        env.update(MNVIEWER_DEB_COMPRESSION="zstd", MNVIEWER_MIRROR=os.pathsep.join(
-            [str(shared_dir / "models"), str(shared_dir / "media")]))
+        env.update(MNVIEWER_DEB_COMPRESSION="zstd", MNVIEWER_MIRROR=mirror_list(shared_dir))
         start = time.perf_counter()
         done = subprocess.run(["bash", str(REPO / "packaging" / "build.sh")], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=1200, check=False)
@@ -101,7 +99,7 @@ class AppRunner:
         # Nothing from the developer's setup may help the app find its parts.
         env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS
                and not k.startswith(("MNVIEWER_", "XDG_", "QT_", "PYTHON", "LD_"))}
-        proxy = f"http://127.0.0.1:{_closed_port()}"
+        proxy = f"http://127.0.0.1:{closed_port()}"
         env.update(HOME=str(home), http_proxy=proxy, https_proxy=proxy, HTTP_PROXY=proxy,
                    HTTPS_PROXY=proxy, QT_QPA_PLATFORM="offscreen")
         self.env = env
@@ -198,12 +196,6 @@ def test_time_from_launch_to_first_labelled_frame(app: AppRunner, shared_dir: Pa
         firsts.append(first)
     report("launch to first labelled frame: " + ", ".join(timings))
     assert max(firsts) < 30, timings
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _tree(folder: Path) -> set[str]:

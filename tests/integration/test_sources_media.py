@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import time
 import tracemalloc
 from pathlib import Path
@@ -14,15 +13,10 @@ import pytest
 
 from mnviewer.errors import SourceError
 from mnviewer.sources import Frame, SourceInfo, open_source
+from tests.conftest import find_shared_dir
 
-
-def shared_dir() -> Path:
-    """The shared test-data folder: MNVIEWER_TEST_DATA, else ../shared beside the checkout."""
-    env = os.environ.get("MNVIEWER_TEST_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-
-
-MEDIA = shared_dir() / "media"
+# Where the `shared_dir` fixture looks; that fixture fails every test here when it is missing.
+MEDIA = find_shared_dir() / "media"
 BOTTLE = MEDIA / "bottle-detection.mp4"  # 640x360, 29.83 fps, 1189 frames, moov atom at the end
 CARS = MEDIA / "car-detection.mp4"  # 768x432, 12.5 fps, 377 frames, moov atom at the start
 BOTTLE_FRAMES = 1189
@@ -30,16 +24,16 @@ LOOP_EXTRA = 20
 # Frames whose digests the full pass keeps, for the determinism and loop checks.
 DIGESTED = frozenset({*range(LOOP_EXTRA), 600, BOTTLE_FRAMES - 1})
 
-pytestmark = pytest.mark.skipif(not BOTTLE.is_file(), reason=f"no shared media at {MEDIA}")
-
 
 def digest(frame: Frame) -> str:
     return hashlib.sha1(frame.image.data).hexdigest()
 
 
 @pytest.fixture(scope="module")
-def bottle_pass() -> tuple[SourceInfo, list[int], list[float], dict[int, str]]:
+def bottle_pass(shared_dir: Path) -> tuple[SourceInfo, list[int], list[float], dict[int, str]]:
     """One full read of the bottle video: info, indices, timestamps and some frame digests."""
+    # Asks for shared_dir, which fails loudly without the data: this module-scoped fixture
+    # is set up before the autouse (function-scoped) one that also asks for it.
     indices: list[int] = []
     stamps: list[float] = []
     digests: dict[int, str] = {}

@@ -7,7 +7,6 @@ import functools
 import hashlib
 import http.server
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from mnviewer import fetch, paths
 from mnviewer.catalog import SourceFile, load_catalog
 from mnviewer.errors import FetchError, OutputError, UsageError
+from tests import helpers
 
 MODEL = "mobilenet_v1_0.25_128_quant.tflite"
 LABELS = "imagenet_labels.txt"
@@ -33,9 +33,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def closed_port() -> int:
     """A local TCP port nobody listens on, so a download fails at once and deterministically."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return helpers.closed_port()
 
 
 @pytest.fixture(scope="session")
