@@ -85,6 +85,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+    if source.truncated:
+        info = source.info
+        print(f"mnviewer: warning: video {info.name} ended after {summary['frames']} of its "
+              f"{info.frame_count} frames (cut short or damaged): the results cover the frames "
+              "that decode; replace the file to get them all", file=sys.stderr)
     if not args.quiet:
         print(summary_table(summary), file=sys.stderr)
     return stopped[0] if stopped else 0

@@ -20,7 +20,7 @@ from mnviewer.errors import MnviewerError
 from mnviewer.pipeline import MovingWindow
 from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
 
-# on_event(kind, text); kind is "lost", "back", "ended" or "failed".
+# on_event(kind, text); kind is "lost", "back", "damaged", "ended" or "failed".
 EventCallback = Callable[[str, str], None]
 
 
@@ -171,7 +171,9 @@ class Capture:
 
     Events go to on_event(kind, text) from the capture thread: "lost" when a live source sent
     nothing for its timeout (it keeps reconnecting, and reading goes on), "back" when frames
-    return, "ended" at the end of a source that does not loop, "failed" on an unreadable one.
+    return, "damaged" once a video file turns out shorter than it declares (it keeps playing
+    what decodes), "ended" at the end of a source that does not loop, "failed" on an unreadable
+    one.
     """
 
     def __init__(self, source: FrameSource, hub: FrameHub, on_event: EventCallback) -> None:
@@ -226,7 +228,7 @@ class Capture:
 
     def _loop(self) -> None:
         live = self.source.info.live
-        lost = False
+        lost = damaged = False
         while not self._stop.is_set():
             if not live and not self._running.is_set():
                 self._running.wait()
@@ -245,6 +247,12 @@ class Capture:
             if lost:
                 lost = False
                 self._on_event("back", f"{self.source.info.name} is back")
+            if not damaged and self.source.truncated:  # known once the first pass has ended
+                damaged = True
+                info = self.source.info
+                self._on_event("damaged", f"video {info.name} ended before its {info.frame_count} "
+                               "frames (cut short or damaged): only the frames that decode are "
+                               "shown; replace the file to see all of it")
             if self._running.is_set() and self._hub.publish(frame, self):
                 now = time.perf_counter()
                 self._window.add(now, 1.0)

@@ -54,6 +54,8 @@ class NoticeBanner(QLabel):
         """A lost source stays on screen until it is back (it keeps reconnecting meanwhile)."""
         if kind == "lost":
             self.show_notice("warning", text, sticky=True)
+        elif kind == "damaged":
+            self.show_notice("warning", text)
         elif kind == "back":
             self.clear_sticky()
             self.show_notice("info", text)

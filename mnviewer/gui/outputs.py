@@ -93,10 +93,13 @@ class Outputs(QObject):
             return
         # Encoding what is still queued can take a moment: not on the GUI thread.
         task = Task(lambda _t: recording.stop(), "finish recording")
-        task.succeeded.connect(lambda _t, _v: self.notice.emit(
-            "info", f"saved {recording.written} frames to {recording.path}"), QUEUED)
+        task.succeeded.connect(lambda _t, _v: self._announce_saved(recording), QUEUED)
         task.start()
         self.recording_changed.emit(False)
+
+    def _announce_saved(self, recording: Recording) -> None:
+        if not recording.failed:  # a failure has been reported as an error already
+            self.notice.emit("info", f"saved {recording.written} frames to {recording.path}")
 
     def add(self, result: FrameResult) -> None:
         """Record `result` if recording (never waits)."""

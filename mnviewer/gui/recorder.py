@@ -26,6 +26,7 @@ class Recording:
     def __init__(self, path: Path, fps: float, on_error: Callable[[str], None]) -> None:
         self.path = path
         self.written = 0
+        self.failed = False
         self._recorder = VideoRecorder(path, fps)
         self._on_error = on_error
         self._queue: queue.Queue[FrameResult | None] = queue.Queue(QUEUE_FRAMES)
@@ -55,11 +56,17 @@ class Recording:
                 self._recorder.write(draw_overlay(result.frame.image, result))
                 self.written += 1
         except MnviewerError as exc:
-            self._on_error(str(exc))
+            self._fail(str(exc))
         except Exception as exc:
-            self._on_error(f"recording {self.path} failed: {exc}")
+            self._fail(f"recording {self.path} failed: {exc}")
         finally:
             try:
                 self._recorder.close()
+            except MnviewerError as exc:  # the file could not be finished (disk full, ...)
+                self._fail(str(exc))
             except OSError as exc:
-                self._on_error(f"cannot finish {self.path} ({exc.strerror})")
+                self._fail(f"cannot finish {self.path} ({exc.strerror})")
+
+    def _fail(self, message: str) -> None:
+        self.failed = True
+        self._on_error(message)

@@ -55,7 +55,7 @@ class LiveSession(QObject):
     """Source and pipelines behind one window; pane 0 is the main view, pane 1 the partner."""
 
     notice = Signal(str, str)  # level ("info", "warning", "error"), text
-    capture_event = Signal(str, str)  # kind ("lost", "back", "ended", "failed"), text
+    capture_event = Signal(str, str)  # kind ("lost", "back", "damaged", "ended", "failed"), text
     source_opened = Signal(str, object)  # spec, SourceInfo
     source_failed = Signal(str, str)  # spec ("" for the default source), message
     engine_ready = Signal(int, object)  # pane, Engine

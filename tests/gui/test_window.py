@@ -198,3 +198,36 @@ def test_recording_writes_an_annotated_video(qtbot, open_window, wait_result,
     ok, image = capture.read()
     capture.release()
     assert ok and image.shape[:2] == (360, 640) and image.std() > 5
+
+
+def test_a_recording_that_cannot_be_finished_is_reported_not_announced(
+        qtbot, open_window, wait_result, tmp_path: Path) -> None:
+    window = open_window(model=SMALL)
+    window.settings.snapshot_dir = str(tmp_path)
+    wait_result(window, model=SMALL)
+    window.views[PRIMARY].setFocus()
+    qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_R)
+    recording = window.outputs.recording
+    qtbot.waitUntil(lambda: recording.written >= 5, timeout=5_000)
+    # The file being encoded disappears (as on a removed drive): it cannot be finished.
+    for partial in tmp_path.glob(".*partial*"):
+        partial.unlink()
+    qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: any("cannot write video" in t for t in window.banner.texts()),
+                    timeout=5_000)
+    qtbot.wait(300)
+    assert not any(t.startswith("saved") for t in window.banner.texts())
+    assert not recording.path.exists()
+
+
+def test_a_cut_short_video_plays_with_a_warning(qtbot, open_window, wait_result,
+                                                shared_dir: Path, tmp_path: Path) -> None:
+    data = (shared_dir / "media" / "car-detection.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 20])
+    window = open_window(source=str(cut), model=SMALL)
+    wait_result(window, model=SMALL)
+    qtbot.waitUntil(lambda: any("cut short or damaged" in t for t in window.banner.texts()),
+                    timeout=10_000)
+    frames = window.session.frames(PRIMARY)
+    qtbot.waitUntil(lambda: window.session.frames(PRIMARY) > frames, timeout=5_000)

@@ -104,7 +104,8 @@ def test_zero_frame_video(tmp_path: Path) -> None:
     path = tmp_path / "empty.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (64, 64))
     writer.release()
-    one_error_line(run_cli("run", "--source", str(path)), 3, "empty.avi")
+    assert path.is_file()
+    one_error_line(run_cli("run", "--source", str(path)), 3, "empty.avi", "has no frames")
 
 
 def test_truncated_video_keeps_valid_output(built_all: float, shared_dir: Path,
@@ -119,6 +120,10 @@ def test_truncated_video_keeps_valid_output(built_all: float, shared_dir: Path,
     rows = _jsonl(out)
     assert 0 < len(rows) < 377
     assert json.loads(summary.read_text())["source"]["truncated"] is True
+    warnings = [ln for ln in proc.stderr.splitlines() if "warning" in ln]
+    assert len(warnings) == 1 and "cut.mp4" in warnings[0], proc.stderr
+    assert f"after {len(rows)} of its 377 frames" in warnings[0]
+    assert "replace the file" in warnings[0]
 
 
 def test_absent_camera_and_unreachable_url() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import re
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -231,6 +234,28 @@ def test_unreachable_stream_fails_within_bound(url: str) -> None:
     with pytest.raises(SourceError, match=r"cannot open stream URL .*check the address"):
         open_source(url, timeout_s=5.0)
     assert time.monotonic() - started < 30.0
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A local TCP port that accepts connections (the kernel does) but never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("scheme, path", [("rtsp", "x"), ("http", "x.mp4")])
+def test_silent_stream_server_fails_within_the_timeout(silent_port: int, scheme: str,
+                                                       path: str) -> None:
+    # Port 9 above refuses at once; this server connects and then stays silent, so only the
+    # timeout can end the open.
+    url = f"{scheme}://127.0.0.1:{silent_port}/{path}"
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=rf"cannot open stream URL {re.escape(url)} \(.*\): "
+                                          "check the address and that the server is running"):
+        open_source(url, timeout_s=2.0)
+    assert time.monotonic() - started < 2.0 + 4
 
 
 class FakeRig(SimpleNamespace):
