@@ -49,9 +49,9 @@ def peak_gmacs(threads: int, runs: int) -> float:
     import openvino as ov
     import openvino.opset13 as ops
 
-    from mnviewer.build.convnet import RELU6_RANGE
-    from mnviewer.build.graph import fake_quantize
-    from mnviewer.stats import layer_macs
+    from mnviewer.models.convnet import RELU6_RANGE
+    from mnviewer.models.graph import fake_quantize
+    from mnviewer.models.stats import layer_macs
 
     size, channels = 56, 256
     rng = np.random.default_rng(0)
@@ -85,9 +85,9 @@ def kind_of(node, first_conv: bool) -> str:
 
 def profile(model_id: str, threads: int, runs: int) -> dict[str, tuple[float, int]]:
     """Per layer kind: (microseconds per request, MACs)."""
-    from mnviewer import build
     from mnviewer.engine import read_prepared
-    from mnviewer.stats import layer_macs
+    from mnviewer.models import builder as build
+    from mnviewer.models.stats import layer_macs
 
     built = build.ensure_built(model_id, "int8")
     size = int(built.meta["input_size"][0])

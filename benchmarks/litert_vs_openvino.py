@@ -57,8 +57,8 @@ def worker(conn: Connection, runtime: str, model_id: str, threads: int) -> None:
     """Builds one runner, then answers each requested duration with the p50 of that round."""
     setup_env()
     from mnviewer.bench import time_calls
-    from mnviewer.catalog import load_catalog
-    from mnviewer.fetch import fetch_source
+    from mnviewer.models.catalog import load_catalog
+    from mnviewer.models.fetch import fetch_source
 
     if runtime == "litert":
         catalog = load_catalog()
@@ -100,8 +100,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     args = parser.parse_args()
     setup_env()
-    from mnviewer.build import build_models
-    from mnviewer.catalog import load_catalog
+    from mnviewer.models.builder import build_models
+    from mnviewer.models.catalog import load_catalog
 
     catalog = load_catalog()
     build_models([catalog.get(m) for m in args.models], ["int8"], catalog=catalog)

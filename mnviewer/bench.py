@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
-from mnviewer.catalog import load_catalog, twin_of
 from mnviewer.engine import Engine
+from mnviewer.models.catalog import load_catalog, twin_of
 from mnviewer.pipeline import percentiles
 
 WARMUP_S = 0.3

@@ -8,6 +8,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -18,14 +19,15 @@ import openvino as ov
 import openvino.opset13 as ops
 from openvino.preprocess import ColorFormat, PrePostProcessor, ResizeAlgorithm
 
-from mnviewer import build, paths
+from mnviewer import paths
 from mnviewer.atomic import reason
-from mnviewer.build import graph
 from mnviewer.errors import DeviceError, ModelError, UsageError
+from mnviewer.models import builder as build
+from mnviewer.models import graph
 
 MAX_TOP_K = 10
 # TF MobileNets were evaluated on the central 87.5% of the image, resized to the input size.
-CENTRAL_FRACTION = (7, 8)
+CENTRAL_FRACTION = 0.875
 PASS_THROUGH_DEVICES = ("AUTO", "HETERO", "MULTI", "BATCH")
 _core: ov.Core | None = None
 _core_lock = threading.Lock()
@@ -82,13 +84,22 @@ def check_device(device: str) -> str:
                       f"{', '.join([*present, 'AUTO'])}")
 
 
-def _centre_crop(node: ov.Output) -> ov.Output:
-    """Central square crop of an NHWC tensor of any size, computed inside the graph."""
+def _centre_crop(fraction: float) -> Callable[[ov.Output], ov.Output]:
+    """Central square crop (`fraction` of the short side) of an NHWC tensor of any size,
+    computed inside the graph."""
+    num, den = Fraction(fraction).limit_denominator(1000).as_integer_ratio()
+
+    def crop(node: ov.Output) -> ov.Output:
+        return _square_crop(node, num, den)
+
+    return crop
+
+
+def _square_crop(node: ov.Output, num: int, den: int) -> ov.Output:
     shape = ops.shape_of(node, ov.Type.i64)
     hw = ops.gather(shape, ops.constant(np.array([1, 2], dtype=np.int64)),
                     ops.constant(np.int64(0)))
     short = ops.reduce_min(hw, ops.constant(np.int64(0)), keep_dims=True)
-    num, den = CENTRAL_FRACTION
     side = ops.divide(ops.multiply(short, ops.constant(np.int64(num))),
                       ops.constant(np.int64(den)))
     start = ops.divide(ops.subtract(hw, side), ops.constant(np.int64(2)))
@@ -119,11 +130,13 @@ def _with_top_k(model: ov.Model, background_class: bool) -> ov.Model:
 
 
 def prepare_model(model: ov.Model, input_size: int, background_class: bool,
-                  frame_hw: tuple[int, int] | None, raw: bool = False) -> ov.Model:
+                  frame_hw: tuple[int, int] | None, raw: bool = False,
+                  crop: float | None = CENTRAL_FRACTION) -> ov.Model:
     """Attach uint8 BGR NHWC input of any (or a fixed) size: crop, resize, RGB inside.
 
-    raw=True takes uint8 RGB at the model's own resolution, as LiteRT does: for measuring
-    the network alone.
+    crop is the central square's share of the short side (None: the whole frame is resized,
+    aspect ratio not kept). raw=True takes uint8 RGB at the model's own resolution, as LiteRT
+    does: for measuring the network alone.
     """
     model = _with_top_k(model, background_class)
     ppp = PrePostProcessor(model)
@@ -139,7 +152,8 @@ def prepare_model(model: ov.Model, input_size: int, background_class: bool,
         tensor.set_spatial_static_shape(*frame_hw)
     ppp.input().model().set_layout(ov.Layout("NHWC"))
     steps = ppp.input().preprocess()
-    steps.custom(_centre_crop)
+    if crop is not None:
+        steps.custom(_centre_crop(crop))
     steps.convert_element_type(ov.Type.f32)
     steps.resize(ResizeAlgorithm.RESIZE_LINEAR, input_size, input_size)
     steps.convert_color(ColorFormat.RGB)
@@ -156,8 +170,15 @@ def read_labels(path: Path, background_class: bool) -> list[str]:
 
 
 def has_background_class(meta: dict) -> bool:
-    """Whether the model's 1001 outputs start with TF's "background" class."""
+    """Whether the model's outputs start with a "background" class (TF's 1001-class models)."""
+    if "background_class" in meta:
+        return bool(meta["background_class"])
     return int(meta.get("classes", 1001)) == 1001
+
+
+def crop_fraction(meta: dict) -> float | None:
+    """The central crop the model was trained with (None: the whole frame, resized)."""
+    return meta.get("crop", CENTRAL_FRACTION)
 
 
 def read_prepared(built: build.BuiltModel, frame_hw: tuple[int, int] | None,
@@ -172,7 +193,8 @@ def read_prepared(built: build.BuiltModel, frame_hw: tuple[int, int] | None,
                          f"({reason(exc)}): run 'mnviewer models build "
                          f"{built.id} --precision {built.precision} --force'") from exc
     return prepare_model(graph.materialize_weights(model), int(built.meta["input_size"][0]),
-                         has_background_class(built.meta), frame_hw, raw=raw)
+                         has_background_class(built.meta), frame_hw, raw=raw,
+                         crop=crop_fraction(built.meta))
 
 
 class Engine:

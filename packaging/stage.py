@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mnviewer.catalog import Catalog
+    from mnviewer.models.catalog import Catalog
 
 REPO = Path(__file__).resolve().parents[1]
 # Every model ships as int8 (twins included); the default model also as fp16.
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("MNVIEWER_BUNDLED_MODELS", None)
     sys.path.insert(0, str(REPO))
 
-    from mnviewer.catalog import load_catalog
+    from mnviewer.models.catalog import load_catalog
 
     catalog = load_catalog(REPO / "models" / "catalog.json")
     stage = args.stage.resolve()
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 def stage_models(catalog: Catalog, prebuilt: Path) -> dict[str, list[str]]:
     """Build the shipped models in the temporary cache and copy them; returns id -> precisions."""
     from mnviewer import paths
-    from mnviewer.build import build_models
     from mnviewer.commands.run import DEFAULT_MODEL
+    from mnviewer.models.builder import build_models
 
     def progress(msg: str) -> None:
         print(f"  {msg}", flush=True)
@@ -105,7 +105,7 @@ def stage_sources(catalog: Catalog, folder: Path) -> None:
 
     With the .tflite files inside, the precisions not prebuilt can be built offline too.
     """
-    from mnviewer.fetch import fetch_source
+    from mnviewer.models.fetch import fetch_source
 
     folder.mkdir(parents=True)
     for name in sorted(catalog.sources):

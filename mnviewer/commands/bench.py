@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from mnviewer.catalog import FULLCONV_SUFFIX, PRECISIONS
 from mnviewer.commands.run import DEFAULT_MODEL
+from mnviewer.models.catalog import FULLCONV_SUFFIX, PRECISIONS
 
 METHOD = """\
 Method: each variant is compiled twice from the built IR, taking uint8 RGB at the model's own
@@ -49,10 +49,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     from mnviewer import bench
     from mnviewer.atomic import write_text_atomic
-    from mnviewer.catalog import load_catalog
     from mnviewer.engine import check_device
     from mnviewer.errors import UsageError
     from mnviewer.headless import check_writable
+    from mnviewer.models.catalog import load_catalog
 
     catalog = load_catalog()
     wanted = None if args.all else args.model or [DEFAULT_MODEL, DEFAULT_MODEL + FULLCONV_SUFFIX]

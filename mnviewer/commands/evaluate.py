@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mnviewer.catalog import PRECISIONS
+from mnviewer.models.catalog import PRECISIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,9 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from mnviewer.catalog import load_catalog
     from mnviewer.engine import Engine
     from mnviewer.evaluate import evaluate, load_labelled_images
+    from mnviewer.models.catalog import load_catalog
 
     load_catalog().get(args.model)
     images = load_labelled_images(args.images)

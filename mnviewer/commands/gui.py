@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mnviewer.catalog import PRECISIONS
+from mnviewer.models.catalog import PRECISIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    from mnviewer.catalog import load_catalog
     from mnviewer.engine import check_device
     from mnviewer.errors import UsageError
+    from mnviewer.models.catalog import load_catalog
 
     if args.model is not None:
         load_catalog().get(args.model)

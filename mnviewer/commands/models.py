@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from mnviewer.catalog import Catalog, ModelSpec, load_catalog
+from mnviewer.models.catalog import Catalog, ModelSpec, load_catalog
 
 # OpenVINO and the fetchers are imported where used: every command's parser is built at each
 # start, and `mnviewer --help` or `mnviewer run` should not pay for them.
@@ -37,7 +37,7 @@ def _register_fetch(actions: argparse._SubParsersAction) -> None:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from mnviewer.fetch import fetch_with_origin, files_for_models
+    from mnviewer.models.fetch import fetch_with_origin, files_for_models
 
     catalog = load_catalog()
     specs = catalog.resolve(args.ids)
@@ -65,7 +65,7 @@ def _register_build(actions: argparse._SubParsersAction) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from mnviewer import build
+    from mnviewer.models import builder as build
 
     catalog = load_catalog()
     specs = catalog.resolve(args.ids)
@@ -94,8 +94,8 @@ def _register_list(actions: argparse._SubParsersAction) -> None:
 
 def describe(spec: ModelSpec, catalog: Catalog) -> dict:
     """A model's numbers (counted from its built graph) and status, as printed by list/info."""
-    from mnviewer import build
-    from mnviewer.fetch import is_fetched
+    from mnviewer.models import builder as build
+    from mnviewer.models.fetch import is_fetched
 
     found = build.find_all_built(spec.id)
     precisions = [b.precision for b in found]
@@ -138,7 +138,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from mnviewer import build
+    from mnviewer.models import builder as build
 
     catalog = load_catalog()
     spec = catalog.get(args.id)

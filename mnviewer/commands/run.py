@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from mnviewer.catalog import PRECISIONS
+from mnviewer.models.catalog import PRECISIONS
 
 DEFAULT_MODEL = "mobilenet-v1-1.0-224"
 
@@ -41,16 +41,16 @@ def resolve_source(text: str) -> str:
     """'demo' means the demo video, fetched into the cache (or found in the bundle)."""
     if text != "demo":
         return text
-    from mnviewer import fetch
+    from mnviewer.models import fetch
 
     return str(fetch.demo_video())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from mnviewer.catalog import load_catalog
     from mnviewer.engine import Engine, check_device, check_top_k
     from mnviewer.errors import UsageError
     from mnviewer.headless import HeadlessRun, check_outputs, summary_table
+    from mnviewer.models.catalog import load_catalog
     from mnviewer.sources import open_source
 
     check_top_k(args.top_k)

@@ -12,7 +12,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from mnviewer import __version__, paths
-from mnviewer.catalog import load_catalog
+from mnviewer.models.catalog import load_catalog
 
 MODEL_ATTRIBUTION = "MobileNet V1/V2 TFLite files from google-coral/test_data, Apache-2.0"
 VIDEO_ATTRIBUTION = "bottle-detection.mp4 from intel-iot-devkit/sample-videos, CC BY 4.0"

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 
 from mnviewer import bench
 from mnviewer.atomic import write_text_atomic
-from mnviewer.catalog import PRECISIONS, load_catalog
 from mnviewer.engine import available_devices
 from mnviewer.errors import OutputError
 from mnviewer.gui.bench_chart import BenchChart
 from mnviewer.gui.models import build_all, si
 from mnviewer.gui.workers import QUEUED, Task
+from mnviewer.models.catalog import PRECISIONS, load_catalog
 
 DEFAULT_VARIANTS = ("mobilenet-v1-1.0-224", "mobilenet-v1-1.0-224-fullconv")
 COLUMNS = ("Model", "Precision", "Device", "p50 ms", "p90 ms", "FPS", "MACs", "Params",

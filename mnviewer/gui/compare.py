@@ -9,8 +9,8 @@ from functools import cache
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from mnviewer.catalog import load_catalog
 from mnviewer.engine import Engine, device_name
+from mnviewer.models.catalog import load_catalog
 from mnviewer.pipeline import FrameResult
 
 REFRESH_S = 0.5  # the numbers move every frame; readable only when they settle a little

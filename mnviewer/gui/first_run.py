@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mnviewer import build, fetch
-from mnviewer.catalog import PRECISIONS, load_catalog
 from mnviewer.gui.models import BUILD_LOCK
 from mnviewer.gui.workers import QUEUED, Task
+from mnviewer.models import builder as build
+from mnviewer.models import fetch
+from mnviewer.models.catalog import PRECISIONS, load_catalog
 
 
 def _plan() -> tuple[list[str], int]:

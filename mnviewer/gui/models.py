@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mnviewer import build
-from mnviewer.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog, twin_of
 from mnviewer.engine import Engine
 from mnviewer.errors import UsageError
+from mnviewer.models import builder as build
+from mnviewer.models.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog, twin_of
 
 # Builds write into one cache folder under fixed temporary names; the window can start a build
 # from a model switch, the first-run dialog and the benchmark panel at once, so they queue here.

@@ -11,9 +11,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnviewer import fetch
-from mnviewer.catalog import load_catalog
 from mnviewer.errors import SourceError
+from mnviewer.models import fetch
+from mnviewer.models.catalog import load_catalog
 from mnviewer.sources import IMAGE_EXTENSIONS, FrameSource, open_source, redact_url
 
 DEMO = "demo"

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mnviewer.catalog import PRECISIONS
 from mnviewer.engine import MAX_TOP_K, Engine, available_devices, device_name
-from mnviewer.fetch import MIRROR_ENV, split_mirror_list
 from mnviewer.gui.models import ModelEntry, model_groups
 from mnviewer.gui.opening import DEMO, CameraInfo, describe
+from mnviewer.models.catalog import PRECISIONS
+from mnviewer.models.fetch import MIRROR_ENV, split_mirror_list
 from mnviewer.sources import IMAGE_EXTENSIONS
 
 SPEC_ROLE = Qt.ItemDataRole.UserRole

@@ -18,9 +18,9 @@ from typing import Any, get_type_hints
 import platformdirs
 
 from mnviewer.atomic import write_text_atomic
-from mnviewer.catalog import PRECISIONS
 from mnviewer.engine import MAX_TOP_K
 from mnviewer.errors import OutputError
+from mnviewer.models.catalog import PRECISIONS
 
 CONFIG_ENV = "MNVIEWER_CONFIG_DIR"
 FILE_NAME = "settings.json"

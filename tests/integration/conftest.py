@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mnviewer.catalog import Catalog, load_catalog
 from mnviewer.evaluate import LabelledImage, load_labelled_images
+from mnviewer.models.catalog import Catalog, load_catalog
 from tests.helpers import mirror_list
 
 
@@ -24,7 +24,7 @@ def built_all(session_home: Path, shared_dir: Path, catalog: Catalog) -> float:
     """Every model and twin in every precision; returns the build time in seconds."""
     import time
 
-    from mnviewer.build import build_models
+    from mnviewer.models.builder import build_models
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("MNVIEWER_HOME", str(session_home))

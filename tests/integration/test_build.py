@@ -9,11 +9,12 @@ from collections import Counter
 import openvino as ov
 import pytest
 
-from mnviewer import build, stats
-from mnviewer.catalog import Catalog, twin_of
 from mnviewer.engine import Engine
 from mnviewer.errors import ModelError
 from mnviewer.evaluate import evaluate
+from mnviewer.models import builder as build
+from mnviewer.models import stats
+from mnviewer.models.catalog import Catalog, twin_of
 
 MOBILENETS = ["mobilenet-v1-1.0-224", "mobilenet-v1-0.75-192", "mobilenet-v1-0.5-160",
               "mobilenet-v1-0.25-128", "mobilenet-v2-1.0-224", "mobilenet-v2-1.0-224-ptq"]

@@ -7,11 +7,11 @@ import openvino as ov
 import openvino.opset13 as ops
 import pytest
 
-from mnviewer import stats
-from mnviewer.build import graph, parse_precisions
-from mnviewer.catalog import load_catalog, twin_of
 from mnviewer.engine import check_device, check_top_k
 from mnviewer.errors import DeviceError, UsageError
+from mnviewer.models import graph, stats
+from mnviewer.models.builder import parse_precisions
+from mnviewer.models.catalog import load_catalog, twin_of
 from mnviewer.pipeline import MovingWindow, percentiles
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mnviewer import fetch, paths
-from mnviewer.catalog import SourceFile, load_catalog
+from mnviewer import paths
 from mnviewer.errors import FetchError, OutputError, UsageError
+from mnviewer.models import fetch
+from mnviewer.models.catalog import SourceFile, load_catalog
 from tests import helpers
 
 MODEL = "mobilenet_v1_0.25_128_quant.tflite"

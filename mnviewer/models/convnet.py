@@ -8,7 +8,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from mnviewer.build.graph import OUTPUT_NAME, fake_quantize, image_input
+from mnviewer.models.graph import OUTPUT_NAME, fake_quantize, image_input
 
 # (stride, output channels) of the 13 separable blocks of MobileNet V1 (paper, Table 1).
 V1_BLOCKS = ((1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512),

@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 from mnviewer import paths
 from mnviewer.atomic import temp_name
-from mnviewer.catalog import Catalog, ModelSpec, SourceFile, load_catalog
 from mnviewer.errors import FetchError, OutputError, UsageError
+from mnviewer.models.catalog import Catalog, ModelSpec, SourceFile, load_catalog
 
 MIRROR_ENV = "MNVIEWER_MIRROR"
 TIMEOUT_ENV = "MNVIEWER_FETCH_TIMEOUT"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import openvino as ov
 
-from mnviewer import paths, stats
+from mnviewer import paths
 from mnviewer.atomic import reason, temp_name, write_text_atomic
-from mnviewer.build import convnet, graph
-from mnviewer.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog
 from mnviewer.errors import ModelError, OutputError, UsageError
+from mnviewer.models import convnet, graph, stats
+from mnviewer.models.catalog import PRECISIONS, Catalog, ModelSpec, load_catalog
 
 BUILDER_VERSION = 4
 META = "meta.json"
@@ -129,7 +129,7 @@ class Builder:
         self._bases: dict[str, ov.Model] = {}
 
     def _source_path(self, name: str) -> Path:
-        from mnviewer import fetch
+        from mnviewer.models import fetch
 
         return fetch.fetch_source(self.catalog.sources[name])
 
@@ -152,7 +152,8 @@ class Builder:
             self._bases[base_id] = model
         return self._bases[base_id].clone()
 
-    def build(self, spec: ModelSpec, precisions: list[str], force: bool = False) -> list[BuiltModel]:
+    def build(self, spec: ModelSpec, precisions: list[str],
+              force: bool = False) -> list[BuiltModel]:
         """Build the missing or stale precisions of one model; return all requested ones."""
         folder = paths.models_dir() / spec.id
         key = model_key(spec, self.catalog)

@@ -242,7 +242,8 @@ def strip_fake_quantize(model: ov.Model) -> ov.Model:
             y = ops.minimum(ops.maximum(x, ops.constant(il)), ops.constant(ih)).output(0)
         if not (np.allclose(il, ol) and np.allclose(ih, oh)):
             scale = (oh - ol) / (ih - il)
-            y = ops.add(ops.multiply(y, ops.constant(scale)), ops.constant(ol - il * scale)).output(0)
+            shifted = ops.multiply(y, ops.constant(scale))
+            y = ops.add(shifted, ops.constant(ol - il * scale)).output(0)
         fq.output(0).replace(y)
     model.validate_nodes_and_infer_types()
     return model
