@@ -123,8 +123,7 @@ def plan_sources(specs: list[str], out_dir: Path) -> list[SourceTask]:
 
 
 def prepare_out_dir(out_dir: Path) -> int:
-    """Create the output folder; remove temporary files left by killed attempts (returns how
-    many). Only files named as mnviewer's temporary files are touched."""
+    """Create the output folder and remove temporary files left by killed attempts."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -132,6 +131,12 @@ def prepare_out_dir(out_dir: Path) -> int:
                           "choose another --out-dir") from exc
     if not os.access(out_dir, os.W_OK):
         raise OutputError(f"output folder {out_dir} is not writable: choose another --out-dir")
+    return remove_partials(out_dir)
+
+
+def remove_partials(out_dir: Path) -> int:
+    """Remove mnviewer's temporary files under out_dir (only while no attempt is running);
+    returns how many there were."""
     removed = 0
     for root, _dirs, files in os.walk(out_dir):
         for name in files:

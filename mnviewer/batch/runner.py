@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mnviewer.atomic import reason, temp_name
-from mnviewer.batch.plan import Expected, SourceTask, finished_frames
+from mnviewer.batch.plan import Expected, SourceTask, finished_frames, remove_partials
 from mnviewer.batch.worker import Stopped, WorkerSetup, process_source
 from mnviewer.engine import Engine
 from mnviewer.headless import HeadlessRun
@@ -175,6 +175,8 @@ class BatchRun:
                 if self.interrupted:
                     executor.stop()
                 executor.run(todo, record)
+            if not self.interrupted:  # every attempt has ended: what is left is from dead ones
+                remove_partials(self.out_dir)
         finally:
             progress.close()
         summary = self.summary(time.perf_counter() - started, progress.frames)
