@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from mnviewer.atomic import reason
@@ -125,8 +126,13 @@ class RayExecutor:
         ray = self._ray
         for ref in running:
             ray.cancel(ref)
-        ready, rest = ray.wait(list(running), num_returns=len(running), timeout=CANCEL_WAIT_S,
-                               fetch_local=False)
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        ready: list[Any] = []
+        rest = list(running)
+        while rest and time.monotonic() < deadline:  # short waits: a second Ctrl+C gets in
+            done, rest = ray.wait(rest, num_returns=len(rest), timeout=POLL_S,
+                                  fetch_local=False)
+            ready.extend(done)
         for ref in rest:
             ray.cancel(ref, force=True)
         for ref in ready:

@@ -87,8 +87,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     device = check_device(args.device)
     tasks = plan_sources(args.sources, args.out_dir)
     prepare_out_dir(args.out_dir)
+    # Pinned threads of several workers on one machine would land on the same cores.
+    shared = args.ray is not None and not (args.ray == "local" and args.workers == 1)
     setup = WorkerSetup(args.model, args.precision, device, args.top_k, args.max_frames,
-                        _threads(args), share_cores=args.ray is not None)
+                        _threads(args), share_cores=shared)
     expected = Expected(args.model, args.precision, args.top_k, args.max_frames)
 
     def failed(task: SourceTask, outcome: Outcome) -> None:
