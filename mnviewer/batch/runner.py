@@ -51,6 +51,7 @@ class InProcess:
         self._engine: Engine | None = None
 
     def run(self, tasks: list[SourceTask], record: Record) -> None:
+        self._compiled()  # a model or device that fails ends the batch here (exit 4)
         for task in tasks:
             if self._stopped:
                 return
