@@ -50,9 +50,8 @@ def main() -> None:
 
     shared = setup_env()
     sys.path.insert(0, str(REPO))
-    from tests.model_export import to_onnx
-
     from mnviewer.models.builder import ensure_built
+    from tests.model_export import to_onnx
 
     mnviewer = [sys.executable, "-m", "mnviewer"]
     with tempfile.TemporaryDirectory() as tmp:
