@@ -6,6 +6,8 @@ import sys
 __version__ = "0.1.0"
 
 TELEMETRY_ENV = "MNVIEWER_TELEMETRY"
+MAX_PIXELS_ENV = "MNVIEWER_MAX_IMAGE_PIXELS"
+DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
 
 
 def _keep_library_telemetry_off() -> None:
@@ -23,4 +25,19 @@ def _keep_library_telemetry_off() -> None:
     sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 
 
+def _guard_image_decoding() -> None:
+    """Hand the image pixel limit to OpenCV's own guard, read once when cv2 loads: a file
+    over it is refused from its header, never decoded. A bad value is reported by the
+    image source (mnviewer.sources.imagesize)."""
+    if "cv2" in sys.modules:
+        return
+    try:
+        limit = int(float(os.environ.get(MAX_PIXELS_ENV) or DEFAULT_MAX_IMAGE_PIXELS))
+    except ValueError:
+        return
+    if limit > 0:
+        os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(limit)
+
+
 _keep_library_telemetry_off()
+_guard_image_decoding()
