@@ -336,7 +336,9 @@ def test_camera_reports_what_it_delivers_and_gets_requests(camera: FakeRig) -> N
 
 
 def test_unplugged_camera_is_lost_then_comes_back(camera: FakeRig) -> None:
+    events: list[SourceEvent] = []
     with open_source(0, timeout_s=0.5) as source:
+        source.listen(events.append)
         first = source.read()
         assert first is not None
         camera.plugged = False
@@ -352,6 +354,11 @@ def test_unplugged_camera_is_lost_then_comes_back(camera: FakeRig) -> None:
         assert again.index > first.index
         assert source.state == "running"
     assert source.state == "closed"
+    assert [e.kind for e in events] == ["lost", "back"]
+    assert events[0].text.startswith("source lost, retrying: camera 0")
+    assert events[1].gap_s is not None and events[1].gap_s > 0
+    assert f"camera 0 is back after {events[1].gap_s:.1f} s" == events[1].text
+    assert source.reconnects == 1 and source.lost_s == events[1].gap_s
 
 
 def test_camera_that_sends_nothing_fails_at_open(camera: FakeRig) -> None:
