@@ -12,6 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from mnviewer.gui.session import PARTNER, PRIMARY
+from mnviewer.gui.workers import Task
 
 SMALL = "mobilenet-v1-0.25-128"
 DEFAULT = "mobilenet-v1-1.0-224"
@@ -215,7 +216,9 @@ def test_a_recording_that_cannot_be_finished_is_reported_not_announced(
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_R)
     qtbot.waitUntil(lambda: any("cannot write video" in t for t in window.banner.texts()),
                     timeout=5_000)
-    qtbot.wait(300)
+    # Until the finishing task has delivered its signals, a wrong "saved" could still come.
+    qtbot.waitUntil(lambda: not any(t.name == "finish recording" for t in Task._running),
+                    timeout=5_000)
     assert not any(t.startswith("saved") for t in window.banner.texts())
     assert not recording.path.exists()
 
