@@ -58,6 +58,7 @@ class SourceEvent:
 
 
 _events_lock = threading.Lock()
+_HELD_EVENTS = 50
 
 
 class FrameSource(ABC):
@@ -84,7 +85,8 @@ class FrameSource(ABC):
         with _events_lock:
             listener = self._listener
             if listener is None:
-                self._held = [*(self._held or []), event]
+                # Nobody listens yet: keep the latest few for whoever starts to.
+                self._held = [*(self._held or []), event][-_HELD_EVENTS:]
                 return
         listener(event)
 
