@@ -145,7 +145,12 @@ def test_paused_frame_is_classified_again_with_a_new_top_k(qtbot, open_window,
     window.views[PRIMARY].setFocus()
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_Space)
     assert window.session.paused and window.views[PRIMARY].badge == "PAUSED"
-    qtbot.wait(300)  # a frame already in flight may still arrive
+    # A frame read before the pause may still be in flight: wait until the newest frame the
+    # capture published is the one on screen.
+    hub = window.session.hub
+    qtbot.waitUntil(lambda: hub.latest is not None
+                    and window.views[PRIMARY].result.frame.index == hub.latest.index,
+                    timeout=5_000)
     frozen = window.views[PRIMARY].result.frame.index
     window.controls.top_k.setValue(2)
     qtbot.waitUntil(lambda: len(window.views[PRIMARY].result.top) == 2, timeout=5_000)
