@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -190,6 +191,10 @@ class HeadlessRun:
     def stop(self, reason: str = "interrupted") -> None:
         self.interrupted = reason
         self.pipeline.stop()
+        if self.source.info.live:
+            # A live read waits up to its timeout, again and again while the source is lost:
+            # closing the source from aside ends the wait now.
+            threading.Thread(target=self.source.close, name="close source", daemon=True).start()
 
     def run(self) -> dict:
         """Process the frames; the summary is written even when stopped or failing midway."""

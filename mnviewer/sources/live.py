@@ -281,13 +281,13 @@ class _LiveSource(FrameSource):
 
     def close(self) -> None:
         with self._cond:
-            if self._closed:
-                return
             self._closed = True
             self._state = "closed"
             self._slot = None
             self._cond.notify_all()
         self._stop.set()
+        # Every caller waits for the capture thread, a second one too: a source closed from
+        # aside must still be released before the owner goes on (or the process exits).
         if self._thread is not threading.current_thread():
             # A read blocked in the driver can outlast this; the daemon thread then releases.
             self._thread.join(_JOIN_TIMEOUT_S)

@@ -91,3 +91,26 @@ def test_run_says_when_a_stream_is_lost_and_back(server: MjpegServer, tmp_path: 
     assert abs(result["lost_s"] - gap) < 0.1
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["frame"] for r in rows] == sorted(r["frame"] for r in rows)
+
+
+def test_run_stopped_while_the_stream_is_lost_counts_the_loss(server: MjpegServer,
+                                                              tmp_path: Path) -> None:
+    out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mnviewer", "run", "--source", server.url, "--out", str(out),
+         "--summary", str(summary)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=dict(os.environ))
+    try:
+        stderr = StderrLines(proc)
+        wait_for_rows(out, 5)
+        server.stop()
+        stderr.wait_for(r"warning: source lost, retrying")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(WAIT_S) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    result = json.loads(summary.read_text())
+    assert result["interrupted"] == "SIGINT"
+    assert result["reconnects"] == 0 and result["lost_s"] > 0
+    assert result["frames"] == len(out.read_text().splitlines()) >= 5
