@@ -114,3 +114,47 @@ def test_run_stopped_while_the_stream_is_lost_counts_the_loss(server: MjpegServe
     assert result["interrupted"] == "SIGINT"
     assert result["reconnects"] == 0 and result["lost_s"] > 0
     assert result["frames"] == len(out.read_text().splitlines()) >= 5
+
+
+def test_pipeline_rides_out_a_loss_longer_than_the_read_timeout(server: MjpegServer) -> None:
+    """Reads raise SourceLost every timeout_s while the stream is down; the pipeline goes on."""
+    from mnviewer.engine import Engine
+    from mnviewer.pipeline import Pipeline
+    from mnviewer.sources import SourceEvent, open_source
+
+    timeout_s = 0.5
+    events: queue.Queue[SourceEvent] = queue.Queue()
+    results: list[int] = []
+    errors: list[BaseException] = []
+    source = open_source(server.url, timeout_s=timeout_s)
+    source.listen(events.put)
+    pipeline = Pipeline(source, Engine("mobilenet-v1-0.25-128", "int8", "CPU"))
+
+    def consume() -> None:
+        try:
+            results.extend(r.index for r in pipeline)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=consume, daemon=True)
+    with source:
+        thread.start()
+        deadline = time.monotonic() + WAIT_S
+        while len(results) < 5 and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.05)
+        server.stop()
+        assert events.get(timeout=WAIT_S).kind == "lost"
+        deadline = time.monotonic() + WAIT_S
+        while source.lost_s < 4 * timeout_s and time.monotonic() < deadline:
+            time.sleep(0.05)  # several reads time out meanwhile
+        server.start()
+        back = events.get(timeout=WAIT_S)
+        assert back.kind == "back" and back.gap_s is not None and back.gap_s >= 4 * timeout_s
+        before = len(results)
+        deadline = time.monotonic() + WAIT_S
+        while len(results) < before + 5 and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.05)
+        pipeline.stop()
+    thread.join(WAIT_S)
+    assert errors == [] and len(results) >= before + 5
+    assert source.reconnects == 1
