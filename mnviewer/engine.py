@@ -111,9 +111,10 @@ def _square_crop(node: ov.Output, num: int, den: int) -> ov.Output:
 
 
 # A frame is reduced on the CPU before it enters the compiled model once its (cropped) short
-# side is at least this many times the model input: an integer-factor area reduction costs
-# 15 ms on a 48 MP frame, against 140 ms more for converting the whole frame to float inside
-# the model (benchmarks/oversized_images.py). The model's own resize then starts from about
+# side is at least this many times the model input: an integer-factor area reduction of the
+# central square is far cheaper than converting the whole frame to float inside the model
+# (benchmarks/oversized_images.py prints both per frame), and it averages the pixels a
+# bilinear resize from far away would skip. The model's own resize then starts from about
 # twice its input size.
 REDUCE_FROM = 2
 

@@ -291,8 +291,8 @@ def summary_table(summary: dict) -> str:
     if top:
         lines.append("top-1  " + "; ".join(f"{label.split(',')[0]}: {n}" for label, n in top))
     if summary.get("reconnects") or summary.get("lost_s"):
-        lines.append(f"source lost {summary['lost_s']:.1f} s, reconnected "
-                     f"{summary['reconnects']} times")
+        lines.append(f"source lost {summary['lost_s']:.1f} s in all, back "
+                     f"{summary['reconnects']}x")
     if summary.get("interrupted"):
         lines.append(f"stopped early: {summary['interrupted']}")
     return "\n".join(lines)
