@@ -54,7 +54,9 @@ def header_size(fh: BinaryIO) -> tuple[int, int] | None:
 
 
 def _jpeg_size(fh: BinaryIO) -> tuple[int, int] | None:
+    """The size as decoded: turned upright as the EXIF orientation says, as OpenCV does."""
     fh.seek(2)
+    quarter_turn = False
     while True:
         marker = fh.read(2)
         if len(marker) < 2 or marker[0] != 0xFF:
@@ -68,8 +70,25 @@ def _jpeg_size(fh: BinaryIO) -> tuple[int, int] | None:
         (length,) = struct.unpack(">H", fh.read(2))
         if code in _JPEG_SOF:
             height, width = struct.unpack(">xHH", fh.read(5))
-            return width, height
+            return (height, width) if quarter_turn else (width, height)
+        if code == 0xE1:
+            segment = fh.read(length - 2)
+            if segment[:6] == b"Exif\x00\x00":
+                quarter_turn = _exif_orientation(segment[6:]) in (5, 6, 7, 8)
+            continue
         fh.seek(length - 2, os.SEEK_CUR)
+
+
+def _exif_orientation(tiff: bytes) -> int:
+    """The Orientation tag (1 to 8) of an EXIF block (a TIFF structure); 1 when absent."""
+    order = "<" if tiff[:2] == b"II" else ">"
+    (offset,) = struct.unpack_from(order + "I", tiff, 4)
+    (count,) = struct.unpack_from(order + "H", tiff, offset)
+    for i in range(count):
+        tag, _kind, _n, value = struct.unpack_from(order + "HHIH", tiff, offset + 2 + 12 * i)
+        if tag == 0x0112:
+            return int(value)
+    return 1
 
 
 def _webp_size(head: bytes) -> tuple[int, int] | None:

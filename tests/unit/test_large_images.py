@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,29 @@ def test_header_of_a_jpeg_after_large_exif_segments(tmp_path: Path) -> None:
     path.write_bytes(data[:2] + app1 + app1 + data[2:])
     with path.open("rb") as fh:
         assert header_size(fh) == (50, 30)
+
+
+def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """The JPEG with an APP1 EXIF segment holding only the Orientation tag."""
+    tiff = (b"MM\x00*" + struct.pack(">IH", 8, 1)
+            + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0))
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+@pytest.mark.parametrize(("orientation", "upright"), [(1, (400, 300)), (3, (400, 300)),
+                                                      (6, (300, 400)), (8, (300, 400))])
+def test_jpeg_is_sized_and_decoded_upright(tmp_path: Path, orientation: int,
+                                           upright: tuple[int, int]) -> None:
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(with_exif_orientation(cv2.imencode(".jpg", gradient(300, 400))[1].tobytes(),
+                                           orientation))
+    with path.open("rb") as fh:
+        assert header_size(fh) == upright
+    assert read_image(path).shape[1::-1] == upright
+    assert read_image(path, 100).shape[1::-1] == (upright[0] // 2, upright[1] // 2)
+    with open_source(str(path)) as source:
+        assert (source.info.width, source.info.height) == upright
 
 
 def test_unknown_header_gives_none(tmp_path: Path) -> None:
