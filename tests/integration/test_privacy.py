@@ -143,3 +143,24 @@ def test_opt_in_leaves_openvino_telemetry_in_charge(tmp_path: Path) -> None:
     proc, outside = traced_run([unshare, "-n", sys.executable, "-c", code], silent)
     assert proc.returncode == 0 and outside == [], (proc.stderr, outside)
     assert not (silent / "intel").exists()
+
+
+def test_importing_and_quantizing_a_float_model_stays_local(
+        private_cache: Path, shared_dir: Path, tmp_path: Path) -> None:
+    """NNCF (which brings its own telemetry) quantizes an imported ONNX model."""
+    from mnviewer.models.builder import ensure_built
+    from tests.model_export import to_onnx
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MNVIEWER_HOME", str(private_cache))
+        fp32 = ensure_built("mobilenet-v1-0.25-128", "fp32").xml
+    onnx_file = to_onnx(fp32, tmp_path / "float.onnx")
+    calibration = tmp_path / "calibration"
+    calibration.mkdir()
+    for image in sorted((shared_dir / "imagenet-sample").glob("*.JPEG"))[:20]:
+        (calibration / image.name).symlink_to(image)
+    assert_stays_local(mnviewer_cmd("models", "add", str(onnx_file), "--id", "private-float",
+                                    "--mean", "127.5", "--scale", "127.5",
+                                    "--calibration", str(calibration)),
+                       tmp_path / "home", env={"MNVIEWER_HOME": str(private_cache)})
+    assert (private_cache / "user-models" / "private-float" / "int8.xml").is_file()
