@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -25,6 +26,15 @@ def write_text_atomic(path: Path, text: str, *, hint: str = "choose another path
         tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path} ({exc.strerror or exc}): free disk space or "
                           f"{hint}") from exc
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def reason(exc: BaseException) -> str:

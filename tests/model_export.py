@@ -51,12 +51,14 @@ def _pads(attrs: dict) -> dict:
     return {"pads": list(attrs["pads_begin"]) + list(attrs["pads_end"])}
 
 
-def _convert(writer: _Writer, node: ov.Node) -> None:
+def _convert(writer: _Writer, node: ov.Node, *, bgr: bool = False) -> None:
     kind = node.get_type_name()
     attrs = node.get_attributes()
     args = [node.input_value(i) for i in range(node.get_input_size())]
     if kind in ("Convolution", "GroupConvolution"):
         w = np.array(args[1].get_node().get_data(), dtype=np.float32)
+        if bgr:  # the network then takes its input channels in B, G, R order
+            w = np.ascontiguousarray(w[:, ::-1])
         extra = {}
         if kind == "GroupConvolution":
             extra["group"] = w.shape[0]
@@ -105,20 +107,23 @@ def _first_conv_input(model: ov.Model) -> ov.Output:
     raise ValueError("no convolution")
 
 
-def to_onnx(fp32_xml: Path, out: Path, *, metadata: dict[str, str] | None = None) -> Path:
-    """The built fp32 network from its first convolution on: input NCHW float in [-1, 1]."""
+def to_onnx(fp32_xml: Path, out: Path, *, metadata: dict[str, str] | None = None,
+            bgr: bool = False) -> Path:
+    """The built fp32 network from its first convolution on: input NCHW float in [-1, 1]
+    (channels in BGR order with bgr=True)."""
     model = ov.Core().read_model(str(fp32_xml))
     start = _first_conv_input(model)
     size = start.get_partial_shape()[2].get_length()
     writer = _Writer()
     writer.names[(start.get_node().get_friendly_name(), start.get_index())] = INPUT
-    started = False
+    started = first = False
     for node in model.get_ordered_ops():
         if node.get_type_name() == "Convolution" and not started:
-            started = True
+            started = first = True
         if not started or node.get_type_name() in ("Constant", "Parameter", "Result"):
             continue
-        _convert(writer, node)
+        _convert(writer, node, bgr=bgr and first)
+        first = False
     result = model.get_results()[0].input_value(0)
     classes = result.get_partial_shape()[1].get_length()
     graph = helper.make_graph(

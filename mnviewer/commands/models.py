@@ -169,30 +169,15 @@ def _register_add(actions: argparse._SubParsersAction) -> None:
     remove.set_defaults(func=_cmd_remove)
 
 
-def _values(text: str | None, flag: str) -> tuple[float, ...] | None:
-    from mnviewer.errors import UsageError
-
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.replace(",", " ").split())
-    except ValueError:
-        values = ()
-    if len(values) not in (1, 3):
-        raise UsageError(f"{flag} '{text}' is not 1 or 3 numbers: give e.g. {flag} 127.5 or "
-                         f"{flag} 123.7,116.3,103.5")
-    return values
-
-
 def _cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mnviewer.models.importer import ImportOptions
+    from mnviewer.models.importer import ImportOptions, parse_values
     from mnviewer.models.user import import_model
 
     options = ImportOptions(
         model_id=args.model_id, labels=Path(args.labels) if args.labels else None,
-        mean=_values(args.mean, "--mean"), scale=_values(args.scale, "--scale"),
+        mean=parse_values(args.mean, "--mean"), scale=parse_values(args.scale, "--scale"),
         channels=args.channels, layout=args.layout, input_size=args.input_size,
         calibration=Path(args.calibration) if args.calibration else None, force=args.force,
     )

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mnviewer.errors import UsageError
 from mnviewer.gui.workers import Task, describe_error
-from mnviewer.models.importer import Description, ImportOptions
+from mnviewer.models.importer import Description, ImportOptions, parse_values
 
 if TYPE_CHECKING:
     from mnviewer.gui.main_window import MainWindow
@@ -37,23 +38,26 @@ CALIBRATION_FRAMES = 300
 
 def _numbers(text: str) -> tuple[float, ...] | None:
     try:
-        values = tuple(float(v) for v in text.replace(",", " ").split())
-    except ValueError:
+        return parse_values(text, "mean")
+    except UsageError:
         return None
-    return values if len(values) in (1, 3) else None
 
 
 def _text(values: tuple[float, ...] | list[float]) -> str:
     return " ".join(f"{v:g}" for v in values)
 
 
-def source_frames(spec: str, count: int, task: Task) -> list:
-    """Up to `count` frames of a source, for calibration (read in a worker thread)."""
+def source_frames(spec: str, count: int, task: Task, every: int = 3) -> list:
+    """Up to `count` frames of a source, one in `every` so a video's frames spread over a
+    longer stretch, for calibration (read in a worker thread). A camera the window holds
+    open may refuse a second reader: the error says so in the dialog."""
     from mnviewer.sources import open_source
 
     frames = []
     with open_source(spec) as source:
-        for frame in source:
+        for index, frame in enumerate(source):
+            if index % every:
+                continue
             frames.append(frame.image)
             task.report(len(frames), count, "reading frames for calibration")
             if len(frames) >= count or task.cancelled:
@@ -134,6 +138,9 @@ class AddModelDialog(QDialog):
         form.addRow("Input size", self.side)
         form.addRow("", self.calibrate)
         self.file.editingFinished.connect(self.read_file)
+        # A file that records no normalization is read again once mean and scale are typed.
+        self.mean.editingFinished.connect(self._retry_if_unread)
+        self.scale.editingFinished.connect(self._retry_if_unread)
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(self.found)
@@ -150,7 +157,11 @@ class AddModelDialog(QDialog):
             return
         self.error.clear()
         self.add_button.setEnabled(False)
-        options = ImportOptions(labels=Path(self.labels.text()) if self.labels.text() else None)
+        self.description = None
+        mean, scale = _numbers(self.mean.text()), _numbers(self.scale.text())
+        options = ImportOptions(labels=Path(self.labels.text()) if self.labels.text() else None,
+                                mean=mean if mean and scale else None,
+                                scale=scale if mean and scale else None)
 
         def describe(_task: Task) -> Description:
             from mnviewer.models import builder, importer
@@ -158,6 +169,10 @@ class AddModelDialog(QDialog):
             return importer.describe(Path(path), options, builder.shared_core())
 
         self._run(Task(describe, "describe-model"), self._on_described)
+
+    def _retry_if_unread(self) -> None:
+        if self.description is None and self._task is None and self.file.text().strip():
+            self.read_file()
 
     def _on_described(self, _task: Task, desc: object) -> None:
         from mnviewer.models.user import slug
@@ -188,7 +203,9 @@ class AddModelDialog(QDialog):
     def options(self) -> ImportOptions:
         mean, scale = _numbers(self.mean.text()), _numbers(self.scale.text())
         prep = self.description.preprocessing if self.description else None
-        same = prep is not None and mean == prep.mean and scale == prep.scale
+        # Values the file recorded are left to the file; typed ones are passed on.
+        same = (prep is not None and mean == prep.mean and scale == prep.scale
+                and not prep.decided.get("mean_scale", "").startswith("flag"))
         channels = self.channels.currentText() if self.channels.isEnabled() else None
         return ImportOptions(
             model_id=self.model_id.text().strip() or None,
@@ -217,13 +234,16 @@ class AddModelDialog(QDialog):
             frames = source_frames(spec, CALIBRATION_FRAMES, task) if calibrate else None
             with BUILD_LOCK:
                 done = import_model(path, options, calibration_frames=frames,
-                                    progress=lambda text: task.report(0, 0, text))
+                                    progress=lambda text: task.report(0, 0, text),
+                                    cancelled=lambda: task.cancelled)
             return done.id
 
         self.error.clear()
         self._run(Task(run, "import-model"), self._on_imported)
 
-    def _on_imported(self, _task: Task, model_id: object) -> None:
+    def _on_imported(self, task: Task, model_id: object) -> None:
+        if task.cancelled:
+            return
         self.imported.emit(str(model_id))
         self.accept()
 
@@ -231,6 +251,7 @@ class AddModelDialog(QDialog):
 
     def _run(self, task: Task, on_done: object) -> None:
         self._task = task
+        task.finished.connect(self._on_task_finished)
         self.progress.show()
         self.progress.setRange(0, 0)
         self.add_button.setEnabled(False)
@@ -249,7 +270,15 @@ class AddModelDialog(QDialog):
         self.progress.setFormat(text)
         self.found.setText(text)
 
+    def _on_task_finished(self, task: Task) -> None:
+        if task is self._task:
+            self._task = None
+
     def _on_failed(self, _task: Task, message: str) -> None:
+        if "--mean" in message and "--scale" in message:
+            message = ("This file does not record how to normalize its input: type Mean and "
+                       "Scale (e.g. 127.5 and 127.5 for inputs in [-1, 1]).")
+            self.mean.setFocus()
         self.error.setText(message)
         self.add_button.setEnabled(self.description is not None)
 
@@ -281,7 +310,7 @@ def show_add_model(window: MainWindow) -> AddModelDialog:
 def remove_user_model(window: MainWindow) -> str | None:
     """Ask which imported model to remove and remove it (the running one is replaced by the
     default model first). Returns its id, or None."""
-    from mnviewer.gui.settings import Settings
+    from mnviewer.gui.settings import DEFAULT_MODEL
     from mnviewer.models.user import records, remove_model
 
     ids = [r["id"] for r in records()]
@@ -291,11 +320,15 @@ def remove_user_model(window: MainWindow) -> str | None:
     model_id, ok = QInputDialog.getItem(window, "Remove model", "Imported model", ids, 0, False)
     if not ok:
         return None
-    running = window.session.requested(0)
-    if running is not None and running.model.removesuffix("-fullconv") == model_id:
-        window.request_engine(model=Settings().model)
+    from mnviewer.gui.models import BUILD_LOCK
+
+    panes = [window.session.requested(pane) for pane in (0, 1)]
+    if any(r is not None and r.model.removesuffix("-fullconv") == model_id for r in panes):
+        window.commands.compare.setChecked(False)
+        window.request_engine(model=DEFAULT_MODEL)
     try:
-        remove_model(model_id)
+        with BUILD_LOCK:  # a twin being built for it would come back otherwise
+            remove_model(model_id)
     except Exception as exc:  # shown as a notice, never raised into Qt's event loop
         window.notify("error", describe_error(exc))
         return None

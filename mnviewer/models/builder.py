@@ -177,12 +177,7 @@ class Builder:
         from mnviewer.models import importer, user
 
         source = self._source_path(spec.sources[0])
-        try:
-            raw = self._core.read_model(str(source))
-        except RuntimeError as exc:
-            raise ModelError(f"cannot read {source} ({reason(exc)}): import "
-                             f"{spec.user.get('file', 'the model')} again with "
-                             "'mnviewer models add FILE --force'") from exc
+        raw = importer.read_graph(source, spec.user["format"], self._core)
         return importer.base_graph(user.description_of(spec.user, raw, source))
 
     def _int8(self, spec: ModelSpec, base: ov.Model) -> ov.Model:

@@ -25,7 +25,7 @@ from urllib.error import HTTPError, URLError
 from tqdm import tqdm
 
 from mnviewer import paths
-from mnviewer.atomic import temp_name
+from mnviewer.atomic import sha256_of, temp_name
 from mnviewer.errors import FetchError, OutputError, UsageError
 from mnviewer.models.catalog import Catalog, ModelSpec, SourceFile, load_catalog
 
@@ -180,7 +180,7 @@ def _from_cache(src: SourceFile) -> Path | None:
     if _stamp_matches(src, path, st):
         return path
     # No stamp, or the file changed since it was stamped: hash it once more.
-    if st.st_size == src.size and _sha256_of(path) == src.sha256:
+    if st.st_size == src.size and sha256_of(path) == src.sha256:
         _write_stamp(src, path)
         return path
     _remove(path, _stamp_path(path))
@@ -198,20 +198,12 @@ def _from_bundle(src: SourceFile) -> Path | None:
         return None
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _verified_bundle:
-        actual = _sha256_of(path)
+        actual = sha256_of(path)
         if st.st_size != src.size or actual != src.sha256:
             raise _mismatch(src, f"the bundle {bundle}", actual, st.st_size,
                             hint="reinstall mnviewer")
         _verified_bundle.add(key)
     return path
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _size_of(path: Path) -> int:

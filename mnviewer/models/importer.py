@@ -11,7 +11,7 @@ imported models exactly as catalog ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +30,15 @@ from openvino.passes import ConstantFolding, Manager
 from mnviewer.atomic import reason
 from mnviewer.errors import ModelError, UsageError
 from mnviewer.models import graph
-from mnviewer.models.tflite_meta import TfliteFormatError, TfliteInput, read_tflite_input
+from mnviewer.models.tflite_meta import (
+    TfliteFormatError,
+    TfliteInput,
+    label_lines,
+    read_tflite_input,
+)
 
 FORMATS = {".tflite": "tflite", ".onnx": "onnx", ".xml": "ir"}
 LAYOUTS = ("NHWC", "NCHW")
-RESIZES = ("central", "crop", "standard")
 # Model API resize_type values -> how mnviewer fits a frame to the input.
 MODEL_API_RESIZE = {"crop": "crop", "standard": "standard", "fit_to_window": "standard",
                     "fit_to_window_letterbox": "standard"}
@@ -45,6 +49,8 @@ ONNX_PIXEL_FORMAT = {"Bgr8": "BGR", "Rgb8": "RGB", "Gray8": "GRAY", "Bgra8": "BG
                      "Rgba8": "RGB"}
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
 FOLLOWERS = ("Convert", "FakeQuantize", "Reshape", "Squeeze", "Transpose")
+# A dequantization after the scores ((q - zero_point) * scale) is followed too.
+DEQUANTIZE = ("Subtract", "Multiply")
 
 
 class ImportFailed(ModelError):
@@ -138,7 +144,7 @@ def describe(path: Path, options: ImportOptions, core: ov.Core) -> Description:
     """Read a user's file and decide its preprocessing, labels and classes."""
     fmt = model_format(path)
     _check_readable(path, fmt)
-    model = _read(path, fmt, core)
+    model = read_graph(path, fmt, core)
     param = _single_image_input(model, path)
     classes = _single_score_output(model, path)
     tfl: TfliteInput | None = None
@@ -224,7 +230,7 @@ def _check_readable(path: Path, fmt: str) -> None:
                                ".bin beside it")
 
 
-def _read(path: Path, fmt: str, core: ov.Core) -> ov.Model:
+def read_graph(path: Path, fmt: str, core: ov.Core) -> ov.Model:
     """The graph, read by the one frontend its format names (never offered to the others)."""
     try:
         if fmt == "ir":
@@ -370,6 +376,10 @@ def _preprocessing(path: Path, fmt: str, param: ov.Node, options: ImportOptions,
                    recorded: dict, tfl: TfliteInput | None
                    ) -> tuple[Preprocessing, Quantization | None]:
     decided: dict[str, str] = {}
+    dims = [d.get_length() if d.is_static else -1 for d in param.get_partial_shape()]
+    if not {dims[1], dims[3]} & {1, 3, -1}:
+        raise ImportFailed(f"{path} is not an image classifier: its input {dims} has no "
+                           "axis of 1 or 3 channels")
     layout, decided["layout"] = _layout(param, options, recorded, fmt, path)
     size, decided["input_size"] = _input_size(param, layout, options, path)
     n_channels = _channels_of(param, layout)
@@ -379,10 +389,17 @@ def _preprocessing(path: Path, fmt: str, param: ov.Node, options: ImportOptions,
     channels, decided["channels"] = _channel_order(n_channels, options, recorded, tfl)
     quant = _input_quantization(param, tfl)
     mean, scale, decided["mean_scale"] = _mean_scale(path, fmt, options, recorded, tfl, quant)
+    if _truthy(recorded.get("embedded_processing", "")) and options.mean is None:
+        # The Model API's embedded processing: the IR normalizes BGR pixels itself.
+        mean, scale, decided["mean_scale"] = (0.0,), (1.0,), "file: embedded_processing"
+        if not options.channels and n_channels == 3:
+            channels, decided["channels"] = "BGR", "file: embedded_processing"
     resize, decided["resize"] = "central", "default"
     if recorded.get("resize_type"):
         kind = recorded["resize_type"].strip().lower()
-        resize, decided["resize"] = MODEL_API_RESIZE.get(kind, "standard"), "file"
+        resize = MODEL_API_RESIZE.get(kind, "standard")
+        decided["resize"] = f"file: resize_type {kind}" + (
+            "" if kind in ("crop", "standard") else " (approximated by standard)")
     width = 1 if channels == "GRAY" else 3
     mean = mean * width if len(mean) == 1 else mean
     scale = scale * width if len(scale) == 1 else scale
@@ -390,7 +407,8 @@ def _preprocessing(path: Path, fmt: str, param: ov.Node, options: ImportOptions,
         raise UsageError(f"{path}: mean and scale need 1 or {width} values for its "
                          f"{width}-channel input")
     if any(s == 0 for s in scale):
-        raise UsageError(f"{path}: a scale of 0 divides by zero: give --scale values above 0")
+        error = UsageError if options.scale is not None else ImportFailed
+        raise error(f"{path}: a scale of 0 divides by zero: give --scale values above 0")
     prep = Preprocessing(mean=tuple(mean), scale=tuple(scale), channels=channels,
                          layout=layout, input_size=size, resize=resize, decided=decided)
     return prep, quant
@@ -398,7 +416,7 @@ def _preprocessing(path: Path, fmt: str, param: ov.Node, options: ImportOptions,
 
 def _channel_order(n_channels: int, options: ImportOptions, recorded: dict,
                    tfl: TfliteInput | None) -> tuple[str, str]:
-    if n_channels == 1 or (tfl is not None and tfl.grayscale):
+    if n_channels == 1:
         return "GRAY", "graph"
     if options.channels:
         return options.channels, "flag"
@@ -408,7 +426,7 @@ def _channel_order(n_channels: int, options: ImportOptions, recorded: dict,
     fmt = ONNX_PIXEL_FORMAT.get(recorded.get("Image.BitmapPixelFormat", ""))
     if fmt is not None:
         return fmt, "file"
-    return "RGB", "graph" if tfl is not None else "default"
+    return "RGB", "default"
 
 
 def _input_quantization(param: ov.Node, tfl: TfliteInput | None) -> Quantization | None:
@@ -462,10 +480,8 @@ def read_labels_file(path: Path) -> list[str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailed(f"cannot read labels file {path} ({reason(exc)}): give a UTF-8 "
                            "text file with one label per line") from exc
-    lines = [line.strip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
+    return label_lines(text)
+
 
 
 def _labels(path: Path, options: ImportOptions, recorded: dict, tfl: TfliteInput | None,
@@ -560,8 +576,12 @@ def _scores(model: ov.Model) -> ov.Output:
     (the output's requantization dropped), else the output with a softmax added."""
     out = model.get_results()[0].input_value(0)
     node = out
-    while node.get_node().get_type_name() in FOLLOWERS:
-        node = node.get_node().input_value(0)
+    while True:
+        kind = node.get_node().get_type_name()
+        if kind in FOLLOWERS or (kind in DEQUANTIZE and _constant_operand(node.get_node())):
+            node = node.get_node().input_value(0)
+        else:
+            break
     kind = node.get_node().get_type_name()
     probs = node if kind in ("Softmax", "Sigmoid") else out
     if not probs.get_element_type().is_real() or probs.get_element_type() != ov.Type.f32:
@@ -575,7 +595,22 @@ def _scores(model: ov.Model) -> ov.Output:
     return probs
 
 
-def with_overrides(desc: Description, **changes: object) -> Description:
-    """The description with some preprocessing fields changed (the dialog's edits)."""
-    prep = replace(desc.preprocessing, **changes)  # type: ignore[arg-type]
-    return replace(desc, preprocessing=prep)
+def _constant_operand(node: ov.Node) -> bool:
+    other = node.input_value(1).get_node()
+    while other.get_type_name() == "Convert":
+        other = other.input_value(0).get_node()
+    return other.get_type_name() == "Constant"
+
+
+def parse_values(text: str | None, flag: str) -> tuple[float, ...] | None:
+    """'127.5' or '123.7,116.3,103.5' (commas or spaces) -> numbers; 1 or 3 of them."""
+    if text is None or not text.strip():
+        return None
+    try:
+        values = tuple(float(v) for v in text.replace(",", " ").split())
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 3):
+        raise UsageError(f"{flag} '{text}' is not 1 or 3 numbers: give e.g. {flag} 127.5 or "
+                         f"{flag} 123.7,116.3,103.5")
+    return values

@@ -7,7 +7,6 @@ it is imported here only, when a float model is imported with calibration images
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import logging
 import os
@@ -18,9 +17,9 @@ import cv2
 import numpy as np
 import openvino as ov
 
-from mnviewer.atomic import reason
+from mnviewer.atomic import reason, sha256_of
 from mnviewer.errors import ModelError, OutputError, UsageError
-from mnviewer.models.importer import Description, ImportFailed, Preprocessing
+from mnviewer.models.importer import ImportFailed, Preprocessing
 
 MAX_IMAGES = 300
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -42,11 +41,14 @@ def _nncf():  # type: ignore[no-untyped-def]
 
 
 def fit(image: np.ndarray, prep: Preprocessing) -> np.ndarray:
-    """A BGR frame as the base graph's input: central crop, resize, RGB, float [1,S,S,3]."""
+    """A BGR frame as the base graph's input, fitted as the engine fits frames: central crop,
+    area reduction of a much larger frame, resize, RGB, float [1, S, S, 3]."""
+    from mnviewer.engine import reduce_frame
+
+    image = reduce_frame(image, prep.input_size, prep.crop)
     h, w = image.shape[:2]
-    crop = prep.crop
-    if crop is not None:
-        side = int(min(h, w) * crop)
+    if prep.crop is not None:
+        side = int(min(h, w) * prep.crop)
         top, left = (h - side) // 2, (w - side) // 2
         image = image[top:top + side, left:left + side]
     size = prep.input_size
@@ -55,14 +57,22 @@ def fit(image: np.ndarray, prep: Preprocessing) -> np.ndarray:
 
 
 def image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    """Images in a folder and its subfolders (hidden ones left out), in name order."""
+    from mnviewer.sources import IMAGE_EXTENSIONS
+
+    return sorted(p for p in folder.rglob("*")
+                  if p.suffix.lower() in IMAGE_EXTENSIONS
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def calibration_images(folder: Path | None, frames: list | None,
-                       desc: Description) -> list[np.ndarray]:
-    """Up to MAX_IMAGES BGR images from a folder (or frames of a source)."""
+                       prep: Preprocessing) -> list[np.ndarray]:
+    """Up to MAX_IMAGES BGR images from a folder (or frames of a source), each reduced
+    right away to about twice the model input, so 300 large photos fit in memory."""
+    from mnviewer.engine import reduce_frame
+
     if frames:
-        return list(frames[:MAX_IMAGES])
+        return [reduce_frame(f, prep.input_size, prep.crop) for f in frames[:MAX_IMAGES]]
     assert folder is not None
     if not folder.is_dir():
         raise ImportFailed(f"calibration folder {folder} does not exist: give a folder of "
@@ -71,7 +81,7 @@ def calibration_images(folder: Path | None, frames: list | None,
     for path in image_files(folder):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is not None:
-            images.append(image)
+            images.append(reduce_frame(image, prep.input_size, prep.crop))
         if len(images) >= MAX_IMAGES:
             break
     if not images:
@@ -136,8 +146,7 @@ def save(model: ov.Model, xml: Path) -> dict:
                           "MNVIEWER_HOME") from exc
     files = {}
     for path in (xml, xml.with_suffix(".bin")):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
-        files[path.name] = {"sha256": digest, "size": path.stat().st_size}
+        files[path.name] = {"sha256": sha256_of(path), "size": path.stat().st_size}
     return files

@@ -181,7 +181,8 @@ def _with_metadata(found: TfliteInput, blob: bytes, data: bytes) -> TfliteInput:
                     std = tuple(float(v) for v in options.scalars(1, "f")) or None
         content = tensor.table(3)
         props = content.table(1) if content is not None else None
-        if content is not None and int(content.scalar(0, "B")) == 1 and props is not None:
+        # ContentProperties union: 1 FeatureProperties, 2 ImageProperties.
+        if content is not None and int(content.scalar(0, "B")) == 2 and props is not None:
             grayscale = int(props.scalar(0, "b")) == GRAYSCALE
     label_file = None
     for output in subgraphs[0].tables(3):
@@ -196,14 +197,22 @@ def _with_metadata(found: TfliteInput, blob: bytes, data: bytes) -> TfliteInput:
     )
 
 
+def label_lines(text: str) -> list[str]:
+    """One label per line; blank lines inside count (they keep the order), trailing go."""
+    lines = [line.strip() for line in text.lstrip("\ufeff").splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
 def _packed_file(data: bytes, name: str) -> list[str] | None:
     """Lines of a file packed in the zip archive that TFLite metadata appends to the model."""
     start = data.find(b"PK\x03\x04")
     while start != -1:
         try:
             with zipfile.ZipFile(io.BytesIO(data[start:])) as archive:
-                text = archive.read(name).decode("utf-8")
-            return [line.strip() for line in text.splitlines() if line.strip()]
+                text = archive.read(name).decode("utf-8-sig")
+            return label_lines(text)
         except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, OSError):
             start = data.find(b"PK\x03\x04", start + 4)
     return None

@@ -10,7 +10,6 @@ import reports success: an interrupted or failed import leaves nothing under the
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnviewer import paths
+from mnviewer.atomic import sha256_of
 from mnviewer.errors import OutputError, UsageError
 from mnviewer.models.catalog import FULLCONV_SUFFIX, ModelSpec, SourceFile
 from mnviewer.models.importer import (
@@ -36,7 +36,7 @@ LABELS = "labels.txt"
 INT8 = "int8.xml"
 INT8_BIN = "int8.bin"
 USER_LICENSE = "the model's own (imported by the user)"
-BACKGROUND_NAMES = ("background", "__background__", "none", "???")
+BACKGROUND_NAMES = ("background", "__background__")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 Progress = Callable[[str], None]
@@ -117,16 +117,12 @@ def user_entries(taken: set[str]) -> tuple[dict[str, SourceFile], list[ModelSpec
 @dataclass(frozen=True)
 class Imported:
     id: str
-    record: dict
     built: list
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest(), path.stat().st_size
+def file_record(path: Path) -> dict:
+    """sha256 and size of a file the import keeps."""
+    return {"sha256": sha256_of(path), "size": path.stat().st_size}
 
 
 def _copy(src: Path, dst: Path) -> dict:
@@ -137,8 +133,7 @@ def _copy(src: Path, dst: Path) -> dict:
     except OSError as exc:
         raise OutputError(f"cannot copy {src} into the cache {dst.parent} "
                           f"({exc.strerror or exc}): free disk space or set MNVIEWER_HOME") from exc
-    sha, size = _sha256(dst)
-    return {"sha256": sha, "size": size}
+    return file_record(dst)
 
 
 def _labels_text(desc: Description) -> tuple[str, bool]:
@@ -180,84 +175,145 @@ def description_of(record: dict, raw_model: object, path: Path) -> Description:
         input_quant=None if quant is None else Quantization(**quant))
 
 
+Cancelled = Callable[[], bool]
+
+
+class ImportCancelled(ImportFailed):
+    """The user cancelled the import (nothing was kept)."""
+
+
 def import_model(path: Path, options: ImportOptions, *, progress: Progress | None = None,
-                 calibration_frames: list | None = None, show_progress: bool = False
-                 ) -> Imported:
-    """Import a user's model file: copy, describe, check, quantize if asked, build; atomic."""
+                 calibration_frames: list | None = None, show_progress: bool = False,
+                 cancelled: Cancelled | None = None) -> Imported:
+    """Import a user's model file: describe and check it, stage a copy (quantized if asked),
+    move it into place and build it. A failure or cancel at any step keeps the earlier
+    import of the same id, if any, and leaves nothing else under the id."""
     from mnviewer.models import builder, importer
-    from mnviewer.models.catalog import load_catalog
 
     say = progress or (lambda _msg: None)
+    stop = cancelled or (lambda: False)
     path = Path(path).expanduser()
     importer.model_format(path)
-    model_id = check_id(options.model_id or slug(path.name))
-    shipped = load_catalog(user=False)
-    if any(m.id == model_id or m.id == model_id + FULLCONV_SUFFIX for m in shipped.models):
-        raise UsageError(f"model id '{model_id}' belongs to a built-in model: choose another "
-                         "with --id")
-    final = user_dir() / model_id
-    if final.exists() and not options.force:
-        raise ImportFailed(f"model id '{model_id}' exists already: choose another with --id, "
-                           "or add --force to replace it")
+    model_id = _free_id(options.model_id or slug(path.name), path, options.force)
     clean_leftovers()
-    core = builder.shared_core()
     say(f"reading {path.name}")
-    desc = importer.describe(path, options, core)
+    desc = importer.describe(path, options, builder.shared_core())
     base = importer.base_graph(desc)
-    depthwise = importer.has_depthwise(base)
-    labels_text, background = _labels_text(desc)
-    record = _record(model_id, desc, depthwise, background)
     staging = user_dir() / f".{model_id}.partial-{os.getpid()}"
     _clean(staging)
     try:
-        staging.mkdir(parents=True)
-        files = {record["source"]: _copy(path, staging / record["source"])}
-        if desc.format == "ir":
-            files["source.bin"] = _copy(path.with_suffix(".bin"), staging / "source.bin")
-        (staging / LABELS).write_text(labels_text, encoding="utf-8")
-        files[LABELS] = dict(zip(("sha256", "size"), _sha256(staging / LABELS), strict=True))
-        if not desc.quantized and (options.calibration or calibration_frames):
-            from mnviewer.models import quantize
-
-            say("quantizing to int8 with NNCF")
-            images = quantize.calibration_images(options.calibration, calibration_frames, desc)
-            int8, agreement = quantize.quantize(base, images, desc.preprocessing,
-                                                show_progress=show_progress)
-            graph_files = quantize.save(int8, staging / INT8)
-            files.update(graph_files)
-            record["int8"] = "calibrated"
-            record["calibration"] = {"images": len(images), "top1_agreement": agreement,
-                                     "from": str(options.calibration or "frames")}
-        record["files"] = files
-        (staging / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
-        _commit(staging, final)
+        record = _stage(staging, model_id, desc, base, options, calibration_frames, say,
+                        show_progress, stop)
+        _check(not stop())
+        old = _commit(staging, user_dir() / model_id, path, force=options.force)
     except BaseException:
         _clean(staging)
         raise
-    spec = spec_of(record)
     try:
-        say(f"building {model_id}")
-        for stale in (model_id, model_id + FULLCONV_SUFFIX):
-            _clean(paths.models_dir() / stale)
-        built = builder.build_models([spec], list(spec.precisions), force=True,
-                                     catalog=load_catalog(), progress=say)
+        built = _build(record, say)
+        _check(not stop())
     except BaseException:
         remove_model(model_id, missing_ok=True)
+        if old is not None:
+            with contextlib.suppress(OSError):
+                os.rename(old, user_dir() / model_id)
         raise
-    return Imported(model_id, record, built)
+    if old is not None:
+        _clean(old)
+    return Imported(model_id, built)
 
 
-def _commit(staging: Path, final: Path) -> None:
-    """Rename the staged folder into place, replacing an older import of the same id."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+def _check(go_on: bool) -> None:
+    if not go_on:
+        raise ImportCancelled("import cancelled: nothing was kept")
+
+
+def _free_id(model_id: str, path: Path, force: bool) -> str:
+    from mnviewer.models.catalog import load_catalog
+
+    check_id(model_id)
+    shipped = load_catalog(user=False)
+    if any(m.id in (model_id, model_id + FULLCONV_SUFFIX) for m in shipped.models):
+        raise ImportFailed(f"{path}: model id '{model_id}' belongs to a built-in model: "
+                           "choose another with --id")
+    if (user_dir() / model_id).exists() and not force:
+        raise ImportFailed(f"{path}: model id '{model_id}' exists already: choose another "
+                           "with --id, or add --force to replace it")
+    return model_id
+
+
+def _stage(staging: Path, model_id: str, desc: Description, base: object,
+           options: ImportOptions, frames: list | None, say: Progress, show_progress: bool,
+           stop: Cancelled) -> dict:
+    """Everything the import keeps, written into the staging folder; returns the record."""
+    from mnviewer.models import builder, importer
+
+    labels_text, background = _labels_text(desc)
+    record = _record(model_id, desc, importer.has_depthwise(base), background)  # type: ignore[arg-type]
+    staging.mkdir(parents=True)
+    files = {record["source"]: _copy(desc.path, staging / record["source"])}
+    if desc.format == "ir":
+        files["source.bin"] = _copy(desc.path.with_suffix(".bin"), staging / "source.bin")
     try:
-        if final.exists():
+        importer.read_graph(staging / record["source"], desc.format, builder.shared_core())
+    except ImportFailed as exc:
+        raise ImportFailed(f"{desc.path} does not work on its own once copied (its weights "
+                           "are in other files beside it): save it as one file, e.g. ONNX "
+                           "without external data") from exc
+    (staging / LABELS).write_text(labels_text, encoding="utf-8")
+    files[LABELS] = file_record(staging / LABELS)
+    wants_int8 = options.calibration is not None or bool(frames)
+    if wants_int8 and desc.quantized:
+        record["notes"].append("calibration images not used: the file is quantized already")
+    elif wants_int8:
+        from mnviewer.models import quantize
+
+        _check(not stop())
+        say("quantizing to int8 with NNCF")
+        images = quantize.calibration_images(options.calibration, frames,
+                                             desc.preprocessing)
+        int8, agreement = quantize.quantize(base, images, desc.preprocessing,  # type: ignore[arg-type]
+                                            show_progress=show_progress)
+        files.update(quantize.save(int8, staging / INT8))
+        record["int8"] = "calibrated"
+        record["calibration"] = {"images": len(images), "top1_agreement": agreement,
+                                 "from": str(options.calibration or "frames of the source")}
+    record["files"] = files
+    (staging / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return record
+
+
+def _build(record: dict, say: Progress) -> list:
+    from mnviewer.models import builder
+    from mnviewer.models.catalog import load_catalog
+
+    model_id = record["id"]
+    say(f"building {model_id}")
+    for stale in (model_id, model_id + FULLCONV_SUFFIX):
+        _clean(paths.models_dir() / stale)
+    spec = spec_of(record)
+    return builder.build_models([spec], list(spec.precisions), force=True,
+                                catalog=load_catalog(), progress=say)
+
+
+def _commit(staging: Path, final: Path, path: Path, *, force: bool) -> Path | None:
+    """Rename the staged folder into place. Without force an existing folder (another import
+    of the same id that won a race) is a duplicate; with force the older import is moved
+    aside and returned, to be deleted once the new one is built, or put back."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}") if force else None
+    try:
+        if old is not None and final.exists():
             os.replace(final, old)
-        os.replace(staging, final)
+        else:
+            old = None
+        os.rename(staging, final)
     except OSError as exc:
+        if final.exists() and not force:
+            raise ImportFailed(f"{path}: model id '{final.name}' exists already: choose "
+                               "another with --id, or add --force to replace it") from exc
         raise OutputError(f"cannot write {final} ({exc.strerror or exc}): free disk space or "
                           "set MNVIEWER_HOME") from exc
-    _clean(old)
+    return old
 
 
 def _clean(folder: Path) -> None:

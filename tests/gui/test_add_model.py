@@ -86,3 +86,27 @@ def test_remove_model_takes_it_out_of_the_selector(
     assert not any(e.startswith("bugs") for e in _selector_entries(window))
     assert not (own_home / "user-models" / "bugs").exists()
     assert window.controls.model.findData("bugs", Qt.ItemDataRole.UserRole) < 0
+
+
+def test_a_float_onnx_without_normalization_asks_for_mean_and_scale(
+        qtbot, open_window, tmp_path: Path, own_home: Path) -> None:
+    from mnviewer.models.builder import ensure_built
+    from tests.model_export import to_onnx
+
+    window = open_window(model=SMALL)
+    onnx_file = to_onnx(ensure_built(SMALL, "fp32").xml, tmp_path / "float.onnx")
+    dialog = AddModelDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.file.setText(str(onnx_file))
+    dialog.read_file()
+    qtbot.waitUntil(lambda: "Mean and Scale" in dialog.error.text(), timeout=10_000)
+    assert not dialog.add_button.isEnabled()
+    dialog.mean.setText("127.5")
+    dialog.scale.setText("127.5")
+    dialog.scale.editingFinished.emit()
+    qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=10_000)
+    assert dialog.layout_box.currentText() == "NCHW" and dialog.side.value() == 128
+    dialog.add_button.click()
+    qtbot.waitUntil(lambda: (own_home / "user-models" / "float" / "model.json").is_file()
+                    or bool(dialog.error.text()), timeout=60_000)
+    assert not dialog.error.text()

@@ -141,11 +141,14 @@ def test_imported_int8_runs_every_convolution_in_int8_and_its_twin_agrees(
 
 
 def test_imported_model_runs_through_the_cli_by_id(insects: str, shared_dir: Path) -> None:
-    proc = run_cli("run", "--source", str(shared_dir / "media" / "dragonfly.bmp"),
-                   "--model", insects, "--out", "-")
+    image = shared_dir / "media" / "dragonfly.bmp"
+    proc = run_cli("run", "--source", str(image), "--model", insects, "--out", "-")
     assert proc.returncode == 0, proc.stderr
     line = json.loads(proc.stdout.splitlines()[0])
-    assert line["top"][0]["label"]
+    expected = _litert_reference_top1(shared_dir / "models" / INSECTS, cv2.imread(str(image)))
+    labels = (shared_dir / "models" / "inat_insect_labels.txt").read_text().splitlines()
+    assert line["top"][0]["index"] == expected
+    assert line["top"][0]["label"] == labels[expected]
     listed = run_cli("models", "list", "--json")
     ids = [row["id"] for row in json.loads(listed.stdout)]
     assert insects in ids and insects + "-fullconv" in ids
@@ -210,6 +213,38 @@ def test_onnx_metadata_props_and_ir_model_info_need_no_flags(
     assert "tench" in engine.labels[0]  # underscores stand for spaces in model_info labels
 
 
+def test_channel_order_from_onnx_metadata_is_applied(
+        exported: dict, imagenet_sample: list[LabelledImage], tmp_path: Path) -> None:
+    """A network trained on BGR input: Image.BitmapPixelFormat says so; forcing RGB on the
+    same file changes its predictions, so the order really reaches the graph."""
+    bgr = to_onnx(builder.find_built(REFERENCE, "fp32").xml, tmp_path / "bgr.onnx", bgr=True,
+                  metadata={"Image.BitmapPixelFormat": "Bgr8",
+                            "Image.NominalPixelRange": "Normalized_1_1"})
+    labels = ["--labels", str(exported["labels"])]
+    assert _add(str(bgr), "--id", "bgr-net", *labels).returncode == 0
+    info = _info("bgr-net")
+    assert info["preprocessing"]["channels"] == "BGR"
+    assert info["preprocessing"]["decided"]["mean_scale"] == "file: Image.NominalPixelRange"
+    _same_top1_as_reference("bgr-net", imagenet_sample[:50])
+    assert _add(str(bgr), "--id", "bgr-as-rgb", "--rgb", *labels).returncode == 0
+    wrong = evaluate(Engine("bgr-as-rgb", "fp32"), imagenet_sample[:50]).predictions
+    right = evaluate(Engine("bgr-net", "fp32"), imagenet_sample[:50]).predictions
+    assert wrong != right
+
+
+def test_a_failed_forced_import_keeps_the_earlier_one(exported: dict, tmp_path: Path,
+                                                      home: Path) -> None:
+    assert _add(str(exported["plain"]), "--id", "kept", "--mean", "127.5", "--scale",
+                "127.5").returncode == 0
+    labels = tmp_path / "short.txt"
+    labels.write_text("a\nb\n")
+    proc = _add(str(exported["plain"]), "--id", "kept", "--force", "--mean", "127.5",
+                "--scale", "127.5", "--labels", str(labels))
+    one_error_line(proc, 4, "2 labels")
+    assert Engine("kept", "fp32").labels[17] == "class 17"
+    assert not list((home / "user-models").glob(".kept.*"))
+
+
 def test_float_model_without_calibration_says_int8_is_not_offered(exported: dict) -> None:
     assert _add(str(exported["plain"]), "--id", "no-int8", "--mean", "127.5", "--scale",
                 "127.5").returncode == 0
@@ -243,6 +278,34 @@ def test_nncf_int8_of_a_float_model_runs_int8_and_reports_agreement(
     twin = Engine("calibrated-fullconv", "int8")
     assert set(_conv_precisions(twin)) <= {"u8", "i8"}
     assert evaluate(twin, imagenet_sample[:30]).predictions == int8.predictions[:30]
+
+
+def test_dequantized_softmax_output_gets_no_second_softmax(tmp_path: Path) -> None:
+    """A QDQ model whose softmax is requantized at the output keeps its own softmax."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from mnviewer.models import importer
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.normal(size=(4, 3, 8, 8)).astype(np.float32), "w"),
+             numpy_helper.from_array(np.array(1 / 255, np.float32), "s"),
+             numpy_helper.from_array(np.array(0, np.uint8), "z")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node("Flatten", ["c"], ["f"]),
+             helper.make_node("Softmax", ["f"], ["p"], axis=1),
+             helper.make_node("QuantizeLinear", ["p", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], inits)
+    path = tmp_path / "qdq.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    desc = importer.describe(path, importer.ImportOptions(mean=(0.0,), scale=(1.0,)),
+                             builder.shared_core())
+    base = importer.base_graph(desc)
+    kinds = [op.get_type_name() for op in base.get_ordered_ops()]
+    assert kinds.count("Softmax") == 1, kinds
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -310,7 +373,7 @@ def test_duplicate_id_needs_force_and_calibration_needs_images(
     one_error_line(proc, 4, insects, "--force")
     assert (home / "user-models" / insects).is_dir()
     catalog_id = run_cli("models", "add", str(exported["plain"]), "--id", REFERENCE)
-    one_error_line(catalog_id, 2, REFERENCE, "built-in")
+    one_error_line(catalog_id, 4, REFERENCE, "built-in")
     empty = tmp_path / "no-images"
     empty.mkdir()
     (empty / "readme.txt").write_text("nothing here")
