@@ -69,12 +69,14 @@ def create_actions(window: MainWindow) -> Actions:
     for action in (a.snapshot, a.snapshot_as, a.record):
         file.addAction(action)
     file.addSeparator()
+    file.addAction(_action(w, "Se&ttings…", w.show_settings, "Ctrl+,"))
     file.addAction(_action(w, "&Quit", w.close, "Ctrl+Q"))
     view = bar.addMenu("&View")
     for action in (a.pause, a.overlay, a.mirror, a.fullscreen, a.compare, a.plot, a.bench):
         view.addAction(action)
     models = bar.addMenu("&Models")
-    models.addAction(_action(w, "&Download and build all models…", w.show_build_dialog))
+    models.addAction(_action(w, "&Download and build all models…",
+                             lambda: w.show_build_dialog()))
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(_action(w, "&About mnviewer", w.show_about))
     _action(w, "Leave fullscreen", lambda: a.fullscreen.setChecked(False), "Esc")

@@ -5,8 +5,9 @@ LiveSession does the work on other threads."""
 from __future__ import annotations
 
 import logging
+import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
@@ -27,23 +28,26 @@ from mnviewer.gui.about import AboutDialog
 from mnviewer.gui.actions import create_actions, fill_toolbar
 from mnviewer.gui.bench_panel import BenchPanel
 from mnviewer.gui.compare import CompareHeader, pair_sides
-from mnviewer.gui.first_run import BuildDialog
+from mnviewer.gui.first_run import FAILED, READY, BuildDialog, unbuilt_models
 from mnviewer.gui.models import EngineRequest, any_built, is_trained, partner_of
 from mnviewer.gui.notices import NoticeBanner
 from mnviewer.gui.opening import describe, is_camera, probe_cameras
 from mnviewer.gui.outputs import Outputs
 from mnviewer.gui.overlay import overlay_for
 from mnviewer.gui.plot import LatencyPlot
-from mnviewer.gui.selectors import ControlBar, MirrorBar
+from mnviewer.gui.selectors import ControlBar
 from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
+from mnviewer.gui.settings_dialog import SettingsDialog, apply_fetch_mirror
 from mnviewer.gui.status import StatusLine
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
+from mnviewer.models import fetch
 from mnviewer.sources import SourceInfo
 
 log = logging.getLogger(__name__)
 STATUS_MS = 500
 QUIT_AFTER_TIMEOUT_S = 180
+DEFAULT_SIZE = (1280, 860)
 
 
 @dataclass(frozen=True)
@@ -82,9 +86,9 @@ class MainWindow(QMainWindow):
         self.views = [VideoView(), VideoView()]
         self.plot = LatencyPlot()
         self.controls = ControlBar()
-        self.mirror_bar = MirrorBar()
         self.bench = BenchPanel()
         self.build_dialog: BuildDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.outputs = Outputs(self.views[PRIMARY], self.settings, self)
         self.commands = create_actions(self)
         self._layout()
@@ -98,10 +102,13 @@ class MainWindow(QMainWindow):
     # --- setup ---------------------------------------------------------------------------
 
     def _load_settings(self) -> settings_io.Settings:
+        self._first_start = not settings_io.settings_path().exists()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", settings_io.SettingsWarning)
             loaded = settings_io.load_settings()
         self._settings_warnings = [str(w.message) for w in caught]
+        self.mirror_from_environment = fetch.MIRROR_ENV in os.environ
+        apply_fetch_mirror(loaded, from_environment=self.mirror_from_environment)
         o = self.options
         for key, value in (("source", o.source), ("model", o.model),
                            ("precision", o.precision), ("device", o.device)):
@@ -132,7 +139,6 @@ class MainWindow(QMainWindow):
         buttons.setObjectName("actions")
         fill_toolbar(buttons, self.commands)
         self.addToolBar(buttons)
-        self.addToolBar(self.mirror_bar)
         dock = QDockWidget("Benchmark", self)
         dock.setObjectName("benchmark")
         dock.setWidget(self.bench)
@@ -158,7 +164,6 @@ class MainWindow(QMainWindow):
         c.precision_chosen.connect(lambda p: self.request_engine(precision=p))
         c.device_chosen.connect(lambda d: self.request_engine(device=d))
         c.top_k_changed.connect(self._on_top_k)
-        self.mirror_bar.notice.connect(self.notify)
         self.bench.running_changed.connect(self._on_bench_running)
         self.bench.notice.connect(self.notify)
         self.bench_dock.visibilityChanged.connect(self.commands.bench.setChecked)
@@ -178,17 +183,22 @@ class MainWindow(QMainWindow):
         if st.geometry:
             self.restoreGeometry(QByteArray.fromBase64(st.geometry.encode()))
         else:
-            self.resize(1280, 860)
+            # The default size, or the whole screen where that is smaller (a laptop, Xvfb).
+            screen = self.screen().availableGeometry()
+            self.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1],
+                                                                   screen.height()))
 
     def _start(self) -> None:
         for message in self._settings_warnings:
             self.notify("warning", message)
-        first_run = not any_built()
+        first_run = self._first_start or not any_built()
         self.open_source(self.settings.source or None)
         st = self.settings
-        self.session.load(PRIMARY, EngineRequest(st.model, st.precision, st.device))
-        if first_run and self.options.offer_build and not self.options.automated:
-            self.show_build_dialog(first_run=True)
+        request = EngineRequest(st.model, st.precision, st.device)
+        self.session.load(PRIMARY, request)
+        if (first_run and self.options.offer_build and not self.options.automated
+                and unbuilt_models()):
+            self.show_build_dialog(default=request)
         if self.options.automated:
             QTimer.singleShot(QUIT_AFTER_TIMEOUT_S * 1000, self._quit_after_timeout)
 
@@ -273,6 +283,7 @@ class MainWindow(QMainWindow):
         if pane == PARTNER:
             return
         self.controls.show_engine(engine)
+        self._tell_build_dialog(READY)
         st = self.settings
         st.model, st.precision, st.device = engine.model_id, engine.precision, engine.device
         self.notify("info", f"running {engine.model_id} {engine.precision} on "
@@ -281,6 +292,8 @@ class MainWindow(QMainWindow):
 
     def _on_engine_failed(self, pane: int, message: str) -> None:
         self.notify("error", message)
+        if pane == PRIMARY and self.session.engine(PRIMARY) is None:
+            self._tell_build_dialog(FAILED, message)
         if pane == PARTNER:
             self.commands.compare.setChecked(False)
             return
@@ -413,12 +426,44 @@ class MainWindow(QMainWindow):
 
     # --- dialogs -------------------------------------------------------------------------
 
-    def show_build_dialog(self, first_run: bool = False) -> None:
+    def show_build_dialog(self, default: EngineRequest | None = None) -> None:
+        """The fetch-and-build dialog; on a first run it also says how the default model is."""
         if self.build_dialog is None:
-            self.build_dialog = BuildDialog(self, first_run=first_run)
+            self.build_dialog = BuildDialog(self, default=default)
             self.build_dialog.built.connect(self.controls.refresh_models)
+            self.build_dialog.finished_all.connect(
+                lambda: self.notify("info", "every model is built"))
+        elif self.build_dialog.task is None:
+            self.build_dialog.refresh()
+        if self.build_dialog.task is None and not unbuilt_models():
+            self.notify("info", "every model is built already")
+            return
         self.build_dialog.show()
         self.build_dialog.raise_()
+
+    def _tell_build_dialog(self, state: str, error: str = "") -> None:
+        dialog = self.build_dialog
+        if dialog is not None and dialog.default is not None and dialog.default_state != READY:
+            dialog.set_default_state(state, error)
+
+    def show_settings(self) -> None:
+        """The Settings dialog (non-blocking); OK applies its values at once."""
+        dialog = SettingsDialog(self.settings, self,
+                                mirror_from_environment=self.mirror_from_environment)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.accepted.connect(lambda: self._apply_settings_dialog(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _apply_settings_dialog(self, dialog: SettingsDialog) -> None:
+        chosen = dialog.result_settings
+        if chosen is None:
+            return
+        for field in fields(chosen):  # in place: Outputs holds the same object
+            setattr(self.settings, field.name, getattr(chosen, field.name))
+        self.notify("info", "settings saved")
+        if not self.options.automated:
+            self._save_settings()
 
     def show_about(self) -> None:
         AboutDialog(self).exec()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -170,15 +169,6 @@ def test_quick_model_then_precision_change_keeps_both(qtbot, open_window,
     qtbot.waitUntil(lambda: window.views[PRIMARY].result.model_id == SMALL
                     and window.views[PRIMARY].result.precision == "fp32", timeout=30_000)
     assert (window.settings.model, window.settings.precision) == (SMALL, "fp32")
-
-
-def test_mirror_field_sets_the_variable_for_this_process(qtbot, open_window,
-                                                         tmp_path: Path) -> None:
-    window = open_window(model=SMALL)
-    window.mirror_bar.field.setText(str(tmp_path / "absent"))
-    window.mirror_bar.field.editingFinished.emit()
-    assert os.environ["MNVIEWER_MIRROR"] == str(tmp_path / "absent")
-    assert "does not exist" in window.banner.texts()[-1]
 
 
 def test_recording_writes_an_annotated_video(qtbot, open_window, wait_result,
