@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 STATUS_MS = 500
 QUIT_AFTER_TIMEOUT_S = 180
 DEFAULT_SIZE = (1280, 860)
+STATUS_MESSAGE_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
         self.settings = self._load_settings()
         self.fatal: MnviewerError | None = None
         self._pending_source: str | None = None
+        self._fallback: SourceError | None = None  # to be said once the default source runs
+        self._source_error: SourceError | None = None  # the exit code of an automated run
         self._paused_for_bench = False
         self._done = False
         self.session = LiveSession(top_k=self.settings.top_k, parent=self)
@@ -205,7 +208,9 @@ class MainWindow(QMainWindow):
     # --- notices and session events ------------------------------------------------------
 
     def notify(self, level: str, text: str) -> None:
-        self.banner.show_notice(level, text)
+        """The banner; a notice that would hide a graver one goes to the status bar instead."""
+        if not self.banner.show_notice(level, text):
+            self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
 
     def open_source(self, spec: str | None) -> None:
         """Switch to `spec` (None: the default source); the current one runs until it opens."""
@@ -226,19 +231,34 @@ class MainWindow(QMainWindow):
         self.controls.set_source(spec)
         self.views[PRIMARY].placeholder = "Loading the model…"
         self._update_title()
+        if self._fallback is not None:
+            self._say_fallback(self._fallback, spec)
+            self._fallback = None
         if first:
             self.rescan_cameras()
 
     def _on_source_failed(self, spec: str, message: str) -> None:
-        self.notify("error", message)
         if self.session.capture is not None:
+            self.notify("error", message)
             return  # the running source goes on
+        if spec and self._source_error is None:
+            # The source asked for (on the command line or remembered) cannot open: show the
+            # default one instead, and say so once it runs.
+            self._fallback = self._source_error = SourceError(message)
+            if self.settings.source == spec:
+                self.settings.source = ""  # not tried again at the next start
+            self.open_source(None)
+            return
+        self.notify("error", message)
         if self.options.automated:
             self._fail(SourceError(message))
-        elif spec:
-            self.open_source(None)  # a remembered source that is gone: use the default
         else:
             self.views[PRIMARY].clear(f"No source: {message}")
+
+    def _say_fallback(self, error: SourceError, spec: str) -> None:
+        text = f"{error} (showing {describe(spec)} instead)"
+        log.warning("%s", text)  # the one line on stderr
+        self.notify("error", text)
 
     def rescan_cameras(self) -> None:
         spec = self.session.spec or ""
@@ -488,7 +508,9 @@ class MainWindow(QMainWindow):
         if shot is not None and not self.grab().save(str(shot), "PNG"):
             self.fatal = OutputError(f"cannot write screenshot {shot}: choose another path")
         self.close()
-        self.finished.emit(self.fatal.exit_code if self.fatal else 0)
+        # A source that fell back has been reported already (stderr): only its code is left.
+        failed = self.fatal or self._source_error
+        self.finished.emit(failed.exit_code if failed else 0)
 
     def _fail(self, error: MnviewerError) -> None:
         if not self._done:

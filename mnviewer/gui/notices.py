@@ -20,6 +20,7 @@ STYLES = {
     "warning": ("#7a5a12", "#ffffff", 9000),
     "error": ("#7d2020", "#ffffff", 12000),
 }
+LEVELS = {"info": 0, "warning": 1, "error": 2}  # how grave
 HISTORY = 200
 # A line may break after these inside a long word (a URL, a path): Qt breaks lines only at
 # spaces and at a zero-width space, so one is put after each of them.
@@ -60,16 +61,22 @@ class NoticeBanner(WrapLabel):
         super().__init__("", parent)
         self.history: list[tuple[str, str]] = []  # (level, text), oldest first
         self.sticky = False
+        self.level = "info"  # of the notice on screen
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._expire)
         self.setToolTip("Click to dismiss")
         self.hide()
 
-    def show_notice(self, level: str, text: str, *, sticky: bool = False) -> None:
+    def show_notice(self, level: str, text: str, *, sticky: bool = False) -> bool:
+        """Show `text`; False if a graver notice is on screen and keeps its place."""
         background, color, ms = STYLES.get(level, STYLES["info"])
         self.history = [*self.history[-HISTORY + 1:], (level, text)]
         log.info("%s: %s", level, text)  # for debugging: the banner is where users look
+        if self.isVisible() and (self.sticky or self._timer.isActive()) \
+                and LEVELS.get(level, 0) < LEVELS.get(self.level, 0):
+            return False  # "running model X" must not hide why the video is not the file
+        self.level = level
         self.sticky = sticky
         self.setStyleSheet(f"QLabel {{ background: {background}; color: {color}; "
                            "padding: 6px 10px; }")
@@ -79,6 +86,7 @@ class NoticeBanner(WrapLabel):
             self._timer.stop()
         else:
             self._timer.start(ms)
+        return True
 
     def show_capture_event(self, kind: str, text: str) -> None:
         """A lost source stays on screen until it is back (it keeps reconnecting meanwhile)."""
