@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         if self._pending_source is not None:
             self.settings.source = spec
         self.controls.set_source(spec)
+        self.outputs.source_changed(info)
         self.views[PRIMARY].placeholder = "Loading the model…"
         self._update_title()
         if self._fallback is not None:
