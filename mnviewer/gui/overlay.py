@@ -150,11 +150,12 @@ def _footer_width(overlay: Overlay, px: float) -> float:
 
 def _fit_width(width_at: Callable[[float], float], px: float, width: float) -> float:
     """The largest size up to `px` at which a panel fits `width` (not below MIN_PX)."""
-    for _ in range(3):  # text width is nearly proportional to size: two rounds settle it
+    # Text width is nearly proportional to size, fonts come in whole pixels: a few rounds.
+    for _ in range(8):
         needed = width_at(px) + px
         if needed <= width or px <= MIN_PX:
             break
-        px = max(MIN_PX, px * width / needed)
+        px = max(MIN_PX, min(px - 0.5, px * width / needed))
     return px
 
 
