@@ -29,6 +29,7 @@ from mnviewer.gui.actions import create_actions, fill_toolbar
 from mnviewer.gui.bench_panel import BenchPanel
 from mnviewer.gui.compare import CompareHeader, pair_sides
 from mnviewer.gui.first_run import FAILED, READY, BuildDialog, unbuilt_models
+from mnviewer.gui.keys import install_single_keys
 from mnviewer.gui.models import EngineRequest, any_built, is_trained, partner_of
 from mnviewer.gui.notices import NoticeBanner
 from mnviewer.gui.opening import describe, is_camera, probe_cameras
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.commands = create_actions(self)
         self._layout()
         self._connect()
+        self.single_keys = install_single_keys(self)
         self._apply_settings()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
