@@ -50,6 +50,8 @@ STATUS_MS = 500
 QUIT_AFTER_TIMEOUT_S = 180
 DEFAULT_SIZE = (1280, 860)
 STATUS_MESSAGE_MS = 5000
+BENCH_SHARE = 0.4  # of the window's height, at most, when the panel opens
+VIDEO_SHARE = 0.35  # of the window's height, at least, left to the video beside the panel
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class MainWindow(QMainWindow):
         for widget in (self.banner, self.header):
             column.addWidget(widget)
         column.addLayout(panes, 1)
+        self._column = column
         column.addWidget(self.plot)
         self.setCentralWidget(central)
         self.addToolBar(self.controls)
@@ -401,7 +404,22 @@ class MainWindow(QMainWindow):
             self.showNormal()
 
     def set_bench(self, on: bool) -> None:
+        """Show the benchmark panel below the video, never taking more than its share."""
+        if on == self.bench_dock.isVisible():
+            return
         self.bench_dock.setVisible(on)
+        if not on:
+            self.plot.setVisible(self.settings.plot)  # back, if it gave way to the panel
+            return
+        share = round(self.height() * BENCH_SHARE)
+        self.resizeDocks([self.bench_dock], [min(self.bench.sizeHint().height(), share)],
+                         Qt.Orientation.Vertical)
+        # In a short window the latency plot gives way while the panel is open.
+        for layout in (self.layout(), self._column):  # apply the new sizes now
+            if layout is not None:
+                layout.activate()
+        if self.plot.isVisible() and self.views[PRIMARY].height() < self.height() * VIDEO_SHARE:
+            self.plot.hide()
 
     def set_compare(self, on: bool) -> None:
         """Compare mode: the model's full-convolution twin on the same frames, side by side."""

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from mnviewer.gui.opening import describe
 from mnviewer.gui.session import LiveSession
+
+DROPPED_WINDOW_S = 10.0
+
+
+class RecentCount:
+    """How much a running total grew over the last `seconds` (a total that falls, as when a
+    new source starts counting from 0, starts the window again)."""
+
+    def __init__(self, seconds: float = DROPPED_WINDOW_S) -> None:
+        self.seconds = seconds
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, now: float, total: int) -> int:
+        """Record `total` at time `now`; returns its growth over the window."""
+        samples = self._samples
+        if samples and total < samples[-1][1]:
+            samples.clear()
+        samples.append((now, total))
+        while samples[0][0] < now - self.seconds:
+            samples.popleft()
+        return total - samples[0][1]
 
 
 class StatusLine:
@@ -15,6 +39,10 @@ class StatusLine:
         self.labels = {name: QLabel() for name in ("source", "dropped", "display", "state")}
         for name, label in self.labels.items():
             bar.addPermanentWidget(label, 1 if name == "source" else 0)
+        self.dropped = RecentCount()
+        self.labels["dropped"].setToolTip(
+            f"Frames skipped over the last {DROPPED_WINDOW_S:g} s because the model was busy "
+            "(a live source keeps only its newest frame)")
 
     def refresh(self, session: LiveSession, displayed_fps: float) -> None:
         info = session.source_info
@@ -23,6 +51,7 @@ class StatusLine:
             self.labels["source"].setText(
                 f"{describe(session.spec or '')} · {info.width}×{info.height} · {nominal} "
                 f"(measured {session.source_fps:.1f})")
-        self.labels["dropped"].setText(f"dropped {session.dropped}")
+        recent = self.dropped.add(time.monotonic(), session.dropped)
+        self.labels["dropped"].setText(f"dropped {recent} in {DROPPED_WINDOW_S:g} s")
         self.labels["display"].setText(f"display {displayed_fps:.1f} fps")
         self.labels["state"].setText("paused" if session.paused else session.source_state)
