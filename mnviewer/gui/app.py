@@ -61,10 +61,10 @@ def run_app(options: GuiOptions) -> int:
     # Probing absent cameras makes OpenCV log a warning each; the window shows what matters.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     app = application()
-    window = MainWindow(options)
-    window.finished.connect(app.exit)
-    window.show()
-    with _ctrl_c_closes(app):
+    with _ctrl_c_closes(app):  # from the start: the window begins its work as it is made
+        window = MainWindow(options)
+        window.finished.connect(app.exit)
+        window.show()
         code = app.exec()
     Task.join_all(TASK_JOIN_S)
     if window.fatal is not None:

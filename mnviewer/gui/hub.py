@@ -15,12 +15,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 from mnviewer.errors import MnviewerError
 from mnviewer.pipeline import MovingWindow
 from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
 
-# on_event(kind, text); kind is "lost", "back", "damaged", "ended" or "failed".
+# on_event(kind, text); kind is "lost", "back", "looped", "damaged", "ended" or "failed".
 EventCallback = Callable[[str, str], None]
 
 
@@ -171,9 +172,10 @@ class Capture:
 
     Events go to on_event(kind, text) from the capture thread: "lost" when a live source sent
     nothing for its timeout (it keeps reconnecting, and reading goes on), "back" when frames
-    return, "damaged" once a video file turns out shorter than it declares (it keeps playing
-    what decodes), "ended" at the end of a source that does not loop, "failed" on an unreadable
-    one.
+    return, "looped" when a file source starts again from its beginning, "damaged" once a
+    video file turns out shorter than it declares (it keeps playing what decodes) or a picture
+    of a folder is skipped, "ended" at the end of a source that does not loop, "failed" on an
+    unreadable one.
     """
 
     def __init__(self, source: FrameSource, hub: FrameHub, on_event: EventCallback) -> None:
@@ -185,6 +187,7 @@ class Capture:
         self._running = threading.Event()
         self._running.set()
         self._window = MovingWindow(1.0)
+        self._self_paced = bool(getattr(source, "self_paced", False))
         self._thread = threading.Thread(
             target=self._run, name=f"capture {source.info.name}", daemon=True)
 
@@ -193,8 +196,11 @@ class Capture:
         self._thread.start()
 
     def set_paused(self, paused: bool) -> None:
-        """A paused file source stops reading (it resumes where it was); a live one discards."""
-        if paused:
+        """A paused file source stops reading (it resumes where it was); a live one discards;
+        a self-paced one (a slide show) pauses its own clock and can still be stepped."""
+        if self._self_paced:
+            self.source.set_paused(paused)  # type: ignore[attr-defined]
+        elif paused:
             self._running.clear()
         else:
             self._running.set()
@@ -203,8 +209,9 @@ class Capture:
         """Ask the thread to end; it closes the source itself. Does not block."""
         self._stop.set()
         self._running.set()
-        if self.source.info.live:
-            # A live read can wait for its whole timeout; closing from aside wakes it.
+        if self.source.info.live or self._self_paced:
+            # A live read can wait for its whole timeout (a slide show for a picture's time);
+            # closing from aside wakes it.
             close_aside(self.source)
 
     def join(self, timeout: float) -> None:
@@ -229,6 +236,7 @@ class Capture:
     def _loop(self) -> None:
         live = self.source.info.live
         lost = damaged = False
+        passes = getattr(self.source, "passes", 1)
         while not self._stop.is_set():
             if not live and not self._running.is_set():
                 self._running.wait()
@@ -253,6 +261,12 @@ class Capture:
                 self._on_event("damaged", f"video {info.name} ended before its {info.frame_count} "
                                "frames (cut short or damaged): only the frames that decode are "
                                "shown; replace the file to see all of it")
+            now_passes = getattr(self.source, "passes", 1)
+            if now_passes != passes:
+                passes = now_passes
+                name = Path(self.source.info.name).name or self.source.info.name
+                self._on_event("looped", f"{name} played to its end: from the start again "
+                               f"(pass {passes})")
             if self._running.is_set() and self._hub.publish(frame, self):
                 now = time.perf_counter()
                 self._window.add(now, 1.0)

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._paused_for_bench = False
         self._done = False
         self.session = LiveSession(top_k=self.settings.top_k, parent=self)
+        self.session.image_seconds = self.settings.image_seconds
         self.banner = NoticeBanner()
         self.header = CompareHeader()
         self.views = [VideoView(), VideoView()]
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.outputs = Outputs(self.views[PRIMARY], self.settings, self)
         self.commands = create_actions(self)
+        self.commands.next_picture.setEnabled(False)
+        self.commands.previous_picture.setEnabled(False)
         self._layout()
         self._connect()
         self.single_keys = install_single_keys(self)
@@ -235,6 +238,9 @@ class MainWindow(QMainWindow):
             self.settings.source = spec
         self.controls.set_source(spec)
         self.outputs.source_changed(info)
+        slides = self.session.slides is not None
+        self.commands.next_picture.setEnabled(slides)
+        self.commands.previous_picture.setEnabled(slides)
         self.views[PRIMARY].placeholder = "Loading the model…"
         self._update_title()
         if self._fallback is not None:
@@ -381,6 +387,10 @@ class MainWindow(QMainWindow):
             view.badge = badge
             view.update()
 
+    def step_picture(self, delta: int) -> None:
+        """Next (1) or previous (-1) picture of an image folder, at once, paused or not."""
+        self.session.step(delta)
+
     def set_overlay(self, on: bool) -> None:
         self.settings.overlay = on
         for view in self.views:
@@ -502,6 +512,7 @@ class MainWindow(QMainWindow):
             return
         for field in fields(chosen):  # in place: Outputs holds the same object
             setattr(self.settings, field.name, getattr(chosen, field.name))
+        self.session.set_image_seconds(chosen.image_seconds)
         self.notify("info", "settings saved")
         if not self.options.automated:
             self._save_settings()
@@ -512,7 +523,8 @@ class MainWindow(QMainWindow):
     # --- status, title, end --------------------------------------------------------------
 
     def _update_status(self) -> None:
-        self.status.refresh(self.session, self.views[PRIMARY].displayed_fps())
+        view = self.views[PRIMARY]
+        self.status.refresh(self.session, view.displayed_fps(), view.result)
 
     def _update_title(self) -> None:
         engine = self.session.engine(PRIMARY)

@@ -94,6 +94,8 @@ class NoticeBanner(WrapLabel):
             self.show_notice("warning", text, sticky=True)
         elif kind == "damaged":
             self.show_notice("warning", text)
+        elif kind == "looped":
+            self.show_notice("info", text)
         elif kind == "back":
             self.clear_sticky()
             self.show_notice("info", text)
