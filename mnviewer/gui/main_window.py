@@ -493,9 +493,14 @@ class MainWindow(QMainWindow):
         self.build_dialog.raise_()
 
     def _tell_build_dialog(self, state: str, error: str = "") -> None:
+        """How the default model's load went; any model built meanwhile is one less to offer."""
         dialog = self.build_dialog
-        if dialog is not None and dialog.default is not None and dialog.default_state != READY:
+        if dialog is None:
+            return
+        if dialog.default is not None and dialog.default_state != READY:
             dialog.set_default_state(state, error)
+        elif dialog.isVisible():
+            dialog.refresh()
 
     def show_settings(self) -> None:
         """The Settings dialog (non-blocking); OK applies its values at once."""
