@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,8 @@ def test_no_arguments_opens_the_demo_and_the_dialog_follows_the_default_model(
     assert f"The {others} other models can be built now" in dialog.message.text()
     assert "on first use" in dialog.message.text()
     wait_result(window, model=DEFAULT)
-    assert window.session.spec == "demo"  # no camera here
+    if not list(Path("/dev").glob("video*")):  # no camera: the demo video
+        assert window.session.spec == "demo"
     qtbot.waitUntil(lambda: "is ready" in dialog.intro.text(), timeout=5_000)
     assert dialog.intro.text() == f"The default model, {DEFAULT} int8 on CPU, is ready."
     assert (fresh_home / "models" / DEFAULT / "int8.xml").is_file()
@@ -59,6 +61,8 @@ def test_a_failed_default_model_is_said_in_the_dialog_and_wraps(
         monkeypatch.delenv(var, raising=False)
     for var in ("http_proxy", "https_proxy"):  # nothing listens there: offline at once
         monkeypatch.setenv(var, f"http://127.0.0.1:{closed_port()}")
+    # urlopen keeps the opener it builds first, proxies included: this one ends with the test.
+    monkeypatch.setattr(urllib.request, "_opener", None)
     window = MainWindow(GuiOptions(source=str(video)))
     qtbot.addWidget(window)
     window.resize(600, 500)
