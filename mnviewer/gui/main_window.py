@@ -504,9 +504,10 @@ class MainWindow(QMainWindow):
 
     def show_settings(self) -> None:
         """The Settings dialog (non-blocking); OK applies its values at once."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()  # each opening shows the settings as they are
         dialog = SettingsDialog(self.settings, self,
                                 mirror_from_environment=self.mirror_from_environment)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.accepted.connect(lambda: self._apply_settings_dialog(dialog))
         self.settings_dialog = dialog
         dialog.open()
