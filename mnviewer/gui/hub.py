@@ -42,6 +42,7 @@ class FrameHub:
         self._exclusive = False
         self._turn: HubSubscriber | None = None
         self._waiting: deque[HubSubscriber] = deque()
+        self._blocked = 0  # reads waiting in the condition now
 
     @property
     def latest(self) -> Frame | None:
@@ -90,10 +91,23 @@ class FrameHub:
             while not self._has_news(sub):
                 if self._closed or sub._closed:
                     return None
-                self._cond.wait()
+                self._wait()
             if self._exclusive and not self._take_turn(sub):
                 return None
             return self._deliver(sub)
+
+    def _wait(self) -> None:
+        self._blocked += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._blocked -= 1
+
+    @property
+    def blocked_readers(self) -> int:
+        """How many reads are waiting now (for a frame, or for their turn)."""
+        with self._cond:
+            return self._blocked
 
     def _has_news(self, sub: HubSubscriber) -> bool:
         return self._frame is not None and (self._seq > sub._seen or sub._replays > 0)
@@ -104,7 +118,7 @@ class FrameHub:
             while self._exclusive and (self._turn is not None or self._waiting[0] is not sub):
                 if self._closed or sub._closed:
                     return False
-                self._cond.wait()
+                self._wait()
         finally:
             self._waiting.remove(sub)
             self._cond.notify_all()  # whoever is next in line re-checks

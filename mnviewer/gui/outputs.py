@@ -47,6 +47,7 @@ class Outputs(QObject):
         self.settings = settings
         self.recording: Recording | None = None
         self._taken: set[Path] = set()  # names given out in this run
+        self.finishing: set[Task] = set()  # recordings being finished, until they have said so
         self._failed.connect(self._on_failed, QUEUED)
 
     def _folder(self) -> Path | None:
@@ -135,6 +136,8 @@ class Outputs(QObject):
         task = Task(lambda _t: recording.stop(), "finish recording")
         if announce:
             task.succeeded.connect(lambda _t, _v: self._announce_saved(recording), QUEUED)
+        self.finishing.add(task)
+        task.finished.connect(self.finishing.discard, QUEUED)  # after its other signals
         task.start()
 
     def _announce_saved(self, recording: Recording) -> None:

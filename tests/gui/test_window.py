@@ -143,8 +143,9 @@ def test_paused_frame_is_classified_again_with_a_new_top_k(qtbot, open_window,
     window.views[PRIMARY].setFocus()
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_Space)
     assert window.session.paused and window.views[PRIMARY].badge == "PAUSED"
-    qtbot.wait(300)  # a frame already in flight may still arrive
-    frozen = window.views[PRIMARY].result.frame.index
+    # The newest frame the source published before it stopped is the one the view ends on.
+    frozen = window.session.hub.latest.index
+    qtbot.waitUntil(lambda: window.views[PRIMARY].result.frame.index == frozen, timeout=5_000)
     window.controls.top_k.setValue(2)
     qtbot.waitUntil(lambda: len(window.views[PRIMARY].result.top) == 2, timeout=5_000)
     assert window.views[PRIMARY].result.frame.index == frozen
@@ -205,7 +206,7 @@ def test_a_recording_that_cannot_be_finished_is_reported_not_announced(
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_R)
     qtbot.waitUntil(lambda: any("cannot write video" in t for t in window.banner.texts()),
                     timeout=5_000)
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: not window.outputs.finishing, timeout=10_000)  # its end is known
     assert not any(t.startswith("saved") for t in window.banner.texts())
     assert not recording.path.exists()
 
