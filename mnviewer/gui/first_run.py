@@ -32,7 +32,7 @@ BUILDING, READY, FAILED = "building", "ready", "failed"
 def unbuilt_models() -> list[ModelSpec]:
     """Models with at least one precision not built yet (cheap: file sizes, no hashing)."""
     return [spec for spec in load_catalog().models
-            if any(build.find_built(spec.id, p) is None for p in PRECISIONS)]
+            if any(build.find_built(spec.id, p) is None for p in spec.precisions)]
 
 
 def _plan(specs: list[ModelSpec]) -> tuple[list[str], int]:
@@ -67,11 +67,12 @@ def fetch_and_build(task: Task) -> bool:
     for j, spec in enumerate(specs):
         if task.cancelled:
             return False
-        task.report(len(names) + j, total, f"building {spec.id} ({', '.join(PRECISIONS)})")
+        offered = list(spec.precisions)  # a float import without calibration: no int8
+        task.report(len(names) + j, total, f"building {spec.id} ({', '.join(offered)})")
         with BUILD_LOCK:  # may wait for a model switch: Cancel meanwhile builds nothing
             if task.cancelled:
                 return False
-            builder.build(spec, list(PRECISIONS))
+            builder.build(spec, offered)
     task.report(total, total, "all models are built")
     return True
 
@@ -147,8 +148,9 @@ class BuildDialog(QDialog):
                  f"folders or URLs in Settings ({fetch.MIRROR_ENV}) if set, else their pinned "
                  "URLs, each sha256-checked, then " if names else "")
         self.message.setText(
-            f"{self._others(specs)} can be built now ({files}{len(PRECISIONS)} precisions "
-            "each, in the background), or each one on first use, when you pick it.")
+            f"{self._others(specs)} can be built now ({files}built in "
+            f"{', '.join(PRECISIONS)}, in the background), or each one on first use, when "
+            "you pick it.")
 
     def _others(self, specs: list[ModelSpec]) -> str:
         default = self.default.model if self.default is not None else ""
