@@ -68,6 +68,7 @@ class SlideShow(FrameSource):
         self._seq = 0
         self._start = time.monotonic()
         self._slides: OrderedDict[int, Slide] = OrderedDict()
+        self._warned: set[Path] = set()  # unreadable pictures already reported
         first = read_image(paths[0])  # a folder whose first picture fails says so now
         self._first: np.ndarray | None = first
         height, width = first.shape[:2]
@@ -117,7 +118,9 @@ class SlideShow(FrameSource):
                 if failures >= len(self.paths):
                     raise SourceError(f"no picture in {self.info.name} is readable: choose "
                                       "another folder") from None
-                self._warn(str(exc))
+                if self.paths[position] not in self._warned:  # once, not at every pass
+                    self._warned.add(self.paths[position])
+                    self._warn(str(exc))
                 with self._cond:
                     if self._target is None:  # skip it, in the direction of travel
                         self._target = target + self._direction
