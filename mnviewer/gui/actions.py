@@ -27,6 +27,8 @@ class Actions:
     compare: QAction
     plot: QAction
     bench: QAction
+    next_picture: QAction
+    previous_picture: QAction
 
 
 def _action(window: MainWindow, text: str, slot: Callable, shortcut: str = "",
@@ -59,7 +61,13 @@ def create_actions(window: MainWindow) -> Actions:
                         "Run the model's full-convolution twin on the same frames (C)"),
         plot=_action(w, "&Latency plot", w.set_plot, "L", True),
         bench=_action(w, "&Benchmark panel", w.set_bench, "B", True),
+        next_picture=_action(w, "&Next picture", lambda: w.step_picture(1), "Right",
+                             tip="Next picture of the image folder (Right, Page Down)"),
+        previous_picture=_action(w, "P&revious picture", lambda: w.step_picture(-1), "Left",
+                                 tip="Previous picture of the image folder (Left, Page Up)"),
     )
+    a.next_picture.setShortcuts([QKeySequence("Right"), QKeySequence("PgDown")])
+    a.previous_picture.setShortcuts([QKeySequence("Left"), QKeySequence("PgUp")])
     bar = w.menuBar()
     file = bar.addMenu("&File")
     file.addAction(_action(w, "Open video or image &file…", lambda: w.ask_source("file"),
@@ -71,12 +79,17 @@ def create_actions(window: MainWindow) -> Actions:
     for action in (a.snapshot, a.snapshot_as, a.record):
         file.addAction(action)
     file.addSeparator()
+    file.addAction(_action(w, "Se&ttings…", w.show_settings, "Ctrl+,"))
     file.addAction(_action(w, "&Quit", w.close, "Ctrl+Q"))
     view = bar.addMenu("&View")
     for action in (a.pause, a.overlay, a.mirror, a.fullscreen, a.compare, a.plot, a.bench):
         view.addAction(action)
+    view.addSeparator()
+    view.addAction(a.previous_picture)
+    view.addAction(a.next_picture)
     models = bar.addMenu("&Models")
-    models.addAction(_action(w, "&Download and build all models…", w.show_build_dialog))
+    models.addAction(_action(w, "&Download and build all models…",
+                             lambda: w.show_build_dialog()))
     models.addSeparator()
     models.addAction(_action(w, "&Add model…", lambda: show_add_model(w),
                              tip="Import your own classifier (.tflite, .onnx, OpenVINO IR)"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from mnviewer import __version__, paths
 from mnviewer.gui.main_window import GuiOptions, MainWindow
@@ -42,9 +42,17 @@ def application() -> QApplication:
 
 @contextlib.contextmanager
 def _ctrl_c_closes(app: QApplication) -> Iterator[None]:
-    """Ctrl+C in the terminal closes the windows (so settings are saved) instead of being lost
+    """Ctrl+C in the terminal closes the window (so settings are saved) instead of being lost
     inside Qt's event loop, which never gives Python a chance to run its signal handler."""
-    previous = signal.signal(signal.SIGINT, lambda *_: app.closeAllWindows())
+    # Through the event loop: a Ctrl+C during start-up then closes the window once it shows.
+    # The main windows only: closeAllWindows stops at the models dialog, which only hides.
+    def close_main_windows() -> None:
+        for widget in app.topLevelWidgets():
+            if isinstance(widget, QMainWindow):
+                widget.close()
+
+    previous = signal.signal(signal.SIGINT,
+                             lambda *_: QTimer.singleShot(0, close_main_windows))
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)
     ticker.start(200)
@@ -61,10 +69,10 @@ def run_app(options: GuiOptions) -> int:
     # Probing absent cameras makes OpenCV log a warning each; the window shows what matters.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     app = application()
-    window = MainWindow(options)
-    window.finished.connect(app.exit)
-    window.show()
-    with _ctrl_c_closes(app):
+    with _ctrl_c_closes(app):  # from the start: the window begins its work as it is made
+        window = MainWindow(options)
+        window.finished.connect(app.exit)
+        window.show()
         code = app.exec()
     Task.join_all(TASK_JOIN_S)
     if window.fatal is not None:

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -72,6 +72,7 @@ class BenchPanel(QWidget):
         super().__init__(parent)
         self.rows: list[Any] = []
         self.task: Task | None = None
+        self.planned = 0  # measurements the current or last run was asked for
         self.variants = QListWidget()
         self.precisions = {p: QCheckBox(p) for p in PRECISIONS}
         self.devices = {d: QCheckBox(d) for d in available_devices()}
@@ -121,6 +122,10 @@ class BenchPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         for kind, button in self.exports.items():
             button.clicked.connect(lambda _=False, k=kind: self._ask_export(k))
+
+    def sizeHint(self) -> QSize:
+        # Compact: the panel opens below the video, which must stay the larger part.
+        return QSize(1000, 300)
 
     @staticmethod
     def _row(widgets: list[QWidget], stretch: bool = False) -> QHBoxLayout:
@@ -179,6 +184,7 @@ class BenchPanel(QWidget):
         self.task.progress.connect(self._on_progress, QUEUED)
         self.task.succeeded.connect(self._on_done, QUEUED)
         self.task.failed.connect(self._on_failed, QUEUED)
+        self.planned = len(ids) * len(precisions) * len(devices)
         self.progress.setRange(0, 0)
         self.status.setText("Building the chosen variants…")
         self._set_running(True)
@@ -214,9 +220,11 @@ class BenchPanel(QWidget):
     def _on_done(self, _task: Task, rows: list[Any]) -> None:
         self.task = None
         self.show_rows(rows)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.status.setText(f"{len(rows)} variant(s) measured.")
+        # After Stop the bar shows what was done, not a full bar.
+        self.progress.setRange(0, max(self.planned, 1))
+        self.progress.setValue(len(rows))
+        self.status.setText(f"{len(rows)} variant(s) measured." if len(rows) >= self.planned
+                            else f"Stopped: {len(rows)} of {self.planned} measured.")
         self._set_running(False)
 
     def _on_failed(self, _task: Task, message: str) -> None:
@@ -248,14 +256,17 @@ class BenchPanel(QWidget):
                                               f"{kind.upper()} (*.{kind})")
         if path:
             try:
-                self.export(kind, Path(path))
+                saved = self.export(kind, Path(path))
             except OutputError as exc:
                 self.notice.emit("error", str(exc))
             else:
-                self.notice.emit("info", f"saved {path}")
+                self.notice.emit("info", f"saved {saved}")
 
-    def export(self, kind: str, path: Path) -> None:
-        """Write the rows as csv, json or a png of the chart; OutputError if that fails."""
+    def export(self, kind: str, path: Path) -> Path:
+        """Write the rows as csv, json or a png of the chart; returns the path written (with
+        the extension `kind` implies added if it lacks it). OutputError if that fails."""
+        if path.suffix.lower() != f".{kind}":
+            path = path.with_name(f"{path.name}.{kind}")
         if kind == "png":
             if not self.chart.render_image().save(str(path)):
                 raise OutputError(f"cannot write {path}: choose another path")
@@ -263,3 +274,4 @@ class BenchPanel(QWidget):
             write_text_atomic(path, bench.rows_to_csv(self.rows))
         else:
             write_text_atomic(path, bench.rows_to_json(self.rows))
+        return path

@@ -1,7 +1,8 @@
-"""Download and build every model in the background, with progress and a Cancel button.
+"""Fetch and build the models not built yet, in the background, with progress and Cancel.
 
-Shown on a first run (no model built yet) and from the Models menu. The default model does not
-wait for it: the window builds that one on its own in a couple of seconds.
+Shown on a first run and from the Models menu. The default model does not wait for it: the
+window builds that one on its own in a few seconds, and tells the dialog how that went, so the
+dialog only ever says what is true at that moment. Once nothing is left to build, it closes.
 """
 
 from __future__ import annotations
@@ -11,36 +12,48 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from mnviewer.gui.models import BUILD_LOCK
+from mnviewer.gui.models import BUILD_LOCK, EngineRequest
+from mnviewer.gui.notices import WrapLabel
 from mnviewer.gui.workers import QUEUED, Task
 from mnviewer.models import builder as build
 from mnviewer.models import fetch
-from mnviewer.models.catalog import PRECISIONS, load_catalog
+from mnviewer.models.catalog import PRECISIONS, ModelSpec, load_catalog
+
+# How the window's own load of the default model stands: "building", "ready" or "failed".
+BUILDING, READY, FAILED = "building", "ready", "failed"
 
 
-def _plan() -> tuple[list[str], int]:
-    """Source files every model needs, and their total size in bytes."""
+def unbuilt_models() -> list[ModelSpec]:
+    """Models with at least one precision not built yet (cheap: file sizes, no hashing)."""
+    return [spec for spec in load_catalog().models
+            if any(build.find_built(spec.id, p) is None for p in spec.precisions)]
+
+
+def _plan(specs: list[ModelSpec]) -> tuple[list[str], int]:
+    """Source files those models need and are not fetched yet, and their size in bytes."""
     catalog = load_catalog()
-    names = fetch.files_for_models(catalog.models, include_demo=True, catalog=catalog)
+    names = [n for n in fetch.files_for_models(specs, include_demo=True, catalog=catalog)
+             if not fetch.is_fetched(n, catalog=catalog)]
     return names, sum(catalog.sources[n].size for n in names)
 
 
 def fetch_and_build(task: Task) -> bool:
-    """Fetch each file, then build each model in every precision; False if cancelled.
+    """Fetch each missing file, then build each unbuilt model in every precision; False if
+    cancelled.
 
     One Builder serves every model, so a -fullconv twin reuses its base's assembled graph;
     the build lock is taken per model, so a model switch in the window waits for one only.
     """
     catalog = load_catalog()
-    names, _ = _plan()
-    total = len(names) + len(catalog.models)
+    specs = unbuilt_models()
+    names, _ = _plan(specs)
+    total = len(names) + len(specs)
     for i, name in enumerate(names):
         if task.cancelled:
             return False
@@ -51,12 +64,15 @@ def fetch_and_build(task: Task) -> bool:
 
         fetch.fetch_source(catalog.sources[name], progress=bytes_done)
     builder = build.Builder(catalog)
-    for j, spec in enumerate(catalog.models):
+    for j, spec in enumerate(specs):
         if task.cancelled:
             return False
-        task.report(len(names) + j, total, f"building {spec.id} ({', '.join(PRECISIONS)})")
-        with BUILD_LOCK:
-            builder.build(spec, list(PRECISIONS))
+        offered = list(spec.precisions)  # a float import without calibration: no int8
+        task.report(len(names) + j, total, f"building {spec.id} ({', '.join(offered)})")
+        with BUILD_LOCK:  # may wait for a model switch: Cancel meanwhile builds nothing
+            if task.cancelled:
+                return False
+            builder.build(spec, offered)
     task.report(total, total, "all models are built")
     return True
 
@@ -65,29 +81,27 @@ class BuildDialog(QDialog):
     """Non-modal: the live view goes on while models download and build."""
 
     built = Signal()  # some or all models were built: the model list should refresh
+    finished_all = Signal()  # every model is built: the dialog has closed itself
 
-    def __init__(self, parent: QWidget | None = None, *, first_run: bool = False) -> None:
+    def __init__(self, parent: QWidget | None = None, *,
+                 default: EngineRequest | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Download and build models")
+        self.setWindowTitle("Models")
         self.setModal(False)
         self.task: Task | None = None
-        names, size = _plan()
-        count = len(load_catalog().models)
-        lead = ("No model is built yet. The default model is being built now. "
-                if first_run else "")
-        self.message = QLabel(
-            f"{lead}mnviewer can fetch the {len(names)} source files (about "
-            f"{size / 1e6:.0f} MB, from the folders or URLs in {fetch.MIRROR_ENV} if set, "
-            f"else their pinned URLs; every file is sha256-checked) and build all {count} "
-            f"models in {', '.join(PRECISIONS)}. This runs in the background.")
-        self.message.setWordWrap(True)
+        self.default = default  # what the window runs first; None: not a first run
+        self.default_state = BUILDING
+        self.default_error = ""
+        self.intro = WrapLabel()
+        self.message = WrapLabel()
         self.progress = QProgressBar()
-        self.status = QLabel("")
-        self.start_button = QPushButton("Download and build")
+        self.status = WrapLabel()
+        self.start_button = QPushButton("Build all now")
         self.cancel_button = QPushButton("Cancel")
-        self.close_button = QPushButton("Not now")
+        self.close_button = QPushButton("On first use")
         self._layout()
         self._set_running(False)
+        self.refresh()
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
@@ -95,14 +109,55 @@ class BuildDialog(QDialog):
         for button in (self.start_button, self.cancel_button, self.close_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.message)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        for widget in (self.intro, self.message, self.progress, self.status):
+            layout.addWidget(widget)
         layout.addLayout(buttons)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.hide)
-        self.resize(520, 200)
+        self.progress.hide()
+        self.resize(560, 180)
+
+    def set_default_state(self, state: str, error: str = "") -> None:
+        """What the window's load of the default model has come to (BUILDING, READY, FAILED)."""
+        self.default_state, self.default_error = state, error
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Say what is true now; close when nothing is left to decide."""
+        if self.default is not None:
+            label = self.default.label
+            built = build.find_built(self.default.model, self.default.precision) is not None
+            self.intro.setText({
+                BUILDING: f"The default model, {label}, is being "
+                          f"{'loaded' if built else 'built'}; it starts in a few seconds.",
+                READY: f"The default model, {label}, is ready.",
+                FAILED: f"The default model, {label}, could not be built: {self.default_error}",
+            }[self.default_state])
+        self.intro.setVisible(self.default is not None)
+        if self.task is not None:
+            return  # the progress says it
+        specs = unbuilt_models()
+        if not specs:
+            self.message.setText("Every model is built.")
+            if self.isVisible():
+                self.hide()  # nothing left to decide
+            return
+        names, size = _plan(specs)
+        files = (f"{len(names)} source files, about {max(size / 1e6, 0.1):.1f} MB, from the "
+                 f"folders or URLs in Settings ({fetch.MIRROR_ENV}) if set, else their pinned "
+                 "URLs, each sha256-checked, then " if names else "")
+        self.message.setText(
+            f"{self._others(specs)} can be built now ({files}built in "
+            f"{', '.join(PRECISIONS)}, in the background), or each one on first use, when "
+            "you pick it.")
+
+    def _others(self, specs: list[ModelSpec]) -> str:
+        default = self.default.model if self.default is not None else ""
+        rest = [s for s in specs if s.id != default]
+        if len(rest) == len(specs):
+            return f"{len(specs)} models"
+        return f"The {len(rest)} other models" if rest else "Its other precisions"
 
     def start(self) -> None:
         if self.task is not None:
@@ -112,6 +167,7 @@ class BuildDialog(QDialog):
         self.task.succeeded.connect(self._on_done, QUEUED)
         self.task.failed.connect(self._on_failed, QUEUED)
         self._set_running(True)
+        self.status.setText("Starting…")
         self.task.start()
 
     def cancel(self) -> None:
@@ -127,7 +183,8 @@ class BuildDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        self.close_button.setText("Hide" if running else "Not now")
+        self.progress.setVisible(running)
+        self.close_button.setText("Hide" if running else "On first use")
 
     def _on_progress(self, task: Task, done: int, total: int, text: str) -> None:
         if task is not self.task:
@@ -138,16 +195,19 @@ class BuildDialog(QDialog):
 
     def _on_done(self, _task: Task, complete: bool) -> None:
         self.task = None
-        self.status.setText("All models are built." if complete else "Cancelled.")
         self._set_running(False)
-        self.close_button.setText("Close")
+        self.status.setText("" if complete else "Cancelled.")
         self.built.emit()
+        self.refresh()
+        if complete and not unbuilt_models():
+            self.finished_all.emit()
 
     def _on_failed(self, _task: Task, message: str) -> None:
         self.task = None
         self.status.setText(f"Failed: {message}")
         self._set_running(False)
         self.built.emit()
+        self.refresh()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Closing only hides: the build goes on, and the Models menu shows the dialog again.

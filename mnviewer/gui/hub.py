@@ -15,12 +15,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 from mnviewer.errors import MnviewerError
 from mnviewer.pipeline import MovingWindow
 from mnviewer.sources import Frame, FrameSource, SourceEvent, SourceInfo, SourceLost
 
-# on_event(kind, text); kind is "lost", "back", "damaged", "ended" or "failed".
+# on_event(kind, text); kind is "lost", "back", "looped", "damaged", "skipped", "ended" or
+# "failed".
 EventCallback = Callable[[str, str], None]
 
 
@@ -41,6 +43,7 @@ class FrameHub:
         self._exclusive = False
         self._turn: HubSubscriber | None = None
         self._waiting: deque[HubSubscriber] = deque()
+        self._blocked = 0  # reads waiting in the condition now
 
     @property
     def latest(self) -> Frame | None:
@@ -89,10 +92,23 @@ class FrameHub:
             while not self._has_news(sub):
                 if self._closed or sub._closed:
                     return None
-                self._cond.wait()
+                self._wait()
             if self._exclusive and not self._take_turn(sub):
                 return None
             return self._deliver(sub)
+
+    def _wait(self) -> None:
+        self._blocked += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._blocked -= 1
+
+    @property
+    def blocked_readers(self) -> int:
+        """How many reads are waiting now (for a frame, or for their turn)."""
+        with self._cond:
+            return self._blocked
 
     def _has_news(self, sub: HubSubscriber) -> bool:
         return self._frame is not None and (self._seq > sub._seen or sub._replays > 0)
@@ -103,7 +119,7 @@ class FrameHub:
             while self._exclusive and (self._turn is not None or self._waiting[0] is not sub):
                 if self._closed or sub._closed:
                     return False
-                self._cond.wait()
+                self._wait()
         finally:
             self._waiting.remove(sub)
             self._cond.notify_all()  # whoever is next in line re-checks
@@ -171,9 +187,10 @@ class Capture:
 
     Events go to on_event(kind, text) from the capture thread: "lost" when a live source sent
     nothing for its timeout (it keeps reconnecting, and reading goes on), "back" when frames
-    return, "damaged" once a video file turns out shorter than it declares (it keeps playing
-    what decodes), "skipped" for an image in a folder that cannot be read or is too large,
-    "ended" at the end of a source that does not loop, "failed" on an unreadable one.
+    return, "looped" when a file source starts again from its beginning, "damaged" once a
+    video file turns out shorter than it declares (it keeps playing what decodes), "skipped"
+    for an image in a folder that cannot be read or is too large, "ended" at the end of a
+    source that does not loop, "failed" on an unreadable one.
     """
 
     def __init__(self, source: FrameSource, hub: FrameHub, on_event: EventCallback) -> None:
@@ -185,6 +202,7 @@ class Capture:
         self._running = threading.Event()
         self._running.set()
         self._window = MovingWindow(1.0)
+        self._self_paced = bool(getattr(source, "self_paced", False))
         self._thread = threading.Thread(
             target=self._run, name=f"capture {source.info.name}", daemon=True)
 
@@ -193,8 +211,11 @@ class Capture:
         self._thread.start()
 
     def set_paused(self, paused: bool) -> None:
-        """A paused file source stops reading (it resumes where it was); a live one discards."""
-        if paused:
+        """A paused file source stops reading (it resumes where it was); a live one discards;
+        a self-paced one (a slide show) pauses its own clock and can still be stepped."""
+        if self._self_paced:
+            self.source.set_paused(paused)  # type: ignore[attr-defined]
+        elif paused:
             self._running.clear()
         else:
             self._running.set()
@@ -203,8 +224,9 @@ class Capture:
         """Ask the thread to end; it closes the source itself. Does not block."""
         self._stop.set()
         self._running.set()
-        if self.source.info.live:
-            # A live read can wait for its whole timeout; closing from aside wakes it.
+        if self.source.info.live or self._self_paced:
+            # A live read can wait for its whole timeout (a slide show for a picture's time);
+            # closing from aside wakes it.
             close_aside(self.source)
 
     def join(self, timeout: float) -> None:
@@ -236,6 +258,7 @@ class Capture:
     def _loop(self) -> None:
         live = self.source.info.live
         lost = damaged = False
+        passes = getattr(self.source, "passes", 1)
         while not self._stop.is_set():
             if not live and not self._running.is_set():
                 self._running.wait()
@@ -260,6 +283,12 @@ class Capture:
                 self._on_event("damaged", f"video {info.name} ended before its {info.frame_count} "
                                "frames (cut short or damaged): only the frames that decode are "
                                "shown; replace the file to see all of it")
+            now_passes = getattr(self.source, "passes", 1)
+            if now_passes != passes:
+                passes = now_passes
+                name = Path(self.source.info.name).name or self.source.info.name
+                self._on_event("looped", f"{name} played to its end: from the start again "
+                               f"(pass {passes})")
             if self._running.is_set() and self._hub.publish(frame, self):
                 now = time.perf_counter()
                 self._window.add(now, 1.0)

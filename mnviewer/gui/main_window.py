@@ -5,8 +5,9 @@ LiveSession does the work on other threads."""
 from __future__ import annotations
 
 import logging
+import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
@@ -27,23 +28,30 @@ from mnviewer.gui.about import AboutDialog
 from mnviewer.gui.actions import create_actions, fill_toolbar
 from mnviewer.gui.bench_panel import BenchPanel
 from mnviewer.gui.compare import CompareHeader, pair_sides
-from mnviewer.gui.first_run import BuildDialog
+from mnviewer.gui.first_run import FAILED, READY, BuildDialog, unbuilt_models
+from mnviewer.gui.keys import install_single_keys
 from mnviewer.gui.models import EngineRequest, any_built, is_trained, partner_of
 from mnviewer.gui.notices import NoticeBanner
 from mnviewer.gui.opening import describe, is_camera, probe_cameras
 from mnviewer.gui.outputs import Outputs
 from mnviewer.gui.overlay import overlay_for
 from mnviewer.gui.plot import LatencyPlot
-from mnviewer.gui.selectors import ControlBar, MirrorBar
+from mnviewer.gui.selectors import ControlBar
 from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
+from mnviewer.gui.settings_dialog import SettingsDialog, apply_fetch_mirror
 from mnviewer.gui.status import StatusLine
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
+from mnviewer.models import fetch
 from mnviewer.sources import SourceInfo
 
 log = logging.getLogger(__name__)
 STATUS_MS = 500
 QUIT_AFTER_TIMEOUT_S = 180
+DEFAULT_SIZE = (1280, 860)
+STATUS_MESSAGE_MS = 5000
+BENCH_SHARE = 0.4  # of the window's height, at most, when the panel opens
+VIDEO_SHARE = 0.35  # of the window's height, at least, left to the video beside the panel
 
 
 @dataclass(frozen=True)
@@ -74,21 +82,27 @@ class MainWindow(QMainWindow):
         self.settings = self._load_settings()
         self.fatal: MnviewerError | None = None
         self._pending_source: str | None = None
+        self._fallback: SourceError | None = None  # to be said once the default source runs
+        self._source_error: SourceError | None = None  # the exit code of an automated run
         self._paused_for_bench = False
         self._done = False
         self.session = LiveSession(top_k=self.settings.top_k, parent=self)
+        self.session.image_seconds = self.settings.image_seconds
         self.banner = NoticeBanner()
         self.header = CompareHeader()
         self.views = [VideoView(), VideoView()]
         self.plot = LatencyPlot()
         self.controls = ControlBar()
-        self.mirror_bar = MirrorBar()
         self.bench = BenchPanel()
         self.build_dialog: BuildDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.outputs = Outputs(self.views[PRIMARY], self.settings, self)
         self.commands = create_actions(self)
+        self.commands.next_picture.setEnabled(False)
+        self.commands.previous_picture.setEnabled(False)
         self._layout()
         self._connect()
+        self.single_keys = install_single_keys(self)
         self._apply_settings()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
@@ -98,10 +112,13 @@ class MainWindow(QMainWindow):
     # --- setup ---------------------------------------------------------------------------
 
     def _load_settings(self) -> settings_io.Settings:
+        self._first_start = not settings_io.settings_path().exists()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", settings_io.SettingsWarning)
             loaded = settings_io.load_settings()
         self._settings_warnings = [str(w.message) for w in caught]
+        self.mirror_from_environment = fetch.MIRROR_ENV in os.environ
+        apply_fetch_mirror(loaded, from_environment=self.mirror_from_environment)
         o = self.options
         for key, value in (("source", o.source), ("model", o.model),
                            ("precision", o.precision), ("device", o.device)):
@@ -124,6 +141,7 @@ class MainWindow(QMainWindow):
         for widget in (self.banner, self.header):
             column.addWidget(widget)
         column.addLayout(panes, 1)
+        self._column = column
         column.addWidget(self.plot)
         self.setCentralWidget(central)
         self.addToolBar(self.controls)
@@ -132,7 +150,6 @@ class MainWindow(QMainWindow):
         buttons.setObjectName("actions")
         fill_toolbar(buttons, self.commands)
         self.addToolBar(buttons)
-        self.addToolBar(self.mirror_bar)
         dock = QDockWidget("Benchmark", self)
         dock.setObjectName("benchmark")
         dock.setWidget(self.bench)
@@ -158,7 +175,6 @@ class MainWindow(QMainWindow):
         c.precision_chosen.connect(lambda p: self.request_engine(precision=p))
         c.device_chosen.connect(lambda d: self.request_engine(device=d))
         c.top_k_changed.connect(self._on_top_k)
-        self.mirror_bar.notice.connect(self.notify)
         self.bench.running_changed.connect(self._on_bench_running)
         self.bench.notice.connect(self.notify)
         self.bench_dock.visibilityChanged.connect(self.commands.bench.setChecked)
@@ -178,24 +194,31 @@ class MainWindow(QMainWindow):
         if st.geometry:
             self.restoreGeometry(QByteArray.fromBase64(st.geometry.encode()))
         else:
-            self.resize(1280, 860)
+            # The default size, or the whole screen where that is smaller (a laptop, Xvfb).
+            screen = self.screen().availableGeometry()
+            self.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1],
+                                                                   screen.height()))
 
     def _start(self) -> None:
         for message in self._settings_warnings:
             self.notify("warning", message)
-        first_run = not any_built()
+        first_run = self._first_start or not any_built()
         self.open_source(self.settings.source or None)
         st = self.settings
-        self.session.load(PRIMARY, EngineRequest(st.model, st.precision, st.device))
-        if first_run and self.options.offer_build and not self.options.automated:
-            self.show_build_dialog(first_run=True)
+        request = EngineRequest(st.model, st.precision, st.device)
+        self.session.load(PRIMARY, request)
+        if (first_run and self.options.offer_build and not self.options.automated
+                and unbuilt_models()):
+            self.show_build_dialog(default=request)
         if self.options.automated:
             QTimer.singleShot(QUIT_AFTER_TIMEOUT_S * 1000, self._quit_after_timeout)
 
     # --- notices and session events ------------------------------------------------------
 
     def notify(self, level: str, text: str) -> None:
-        self.banner.show_notice(level, text)
+        """The banner; a notice that would hide a graver one goes to the status bar instead."""
+        if not self.banner.show_notice(level, text):
+            self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
 
     def open_source(self, spec: str | None) -> None:
         """Switch to `spec` (None: the default source); the current one runs until it opens."""
@@ -214,21 +237,40 @@ class MainWindow(QMainWindow):
         if self._pending_source is not None:
             self.settings.source = spec
         self.controls.set_source(spec)
+        self.outputs.source_changed(info)
+        slides = self.session.slides is not None
+        self.commands.next_picture.setEnabled(slides)
+        self.commands.previous_picture.setEnabled(slides)
         self.views[PRIMARY].placeholder = "Loading the model…"
         self._update_title()
+        if self._fallback is not None:
+            self._say_fallback(self._fallback, spec)
+            self._fallback = None
         if first:
             self.rescan_cameras()
 
     def _on_source_failed(self, spec: str, message: str) -> None:
-        self.notify("error", message)
         if self.session.capture is not None:
+            self.notify("error", message)
             return  # the running source goes on
+        if spec and self._source_error is None:
+            # The source asked for (on the command line or remembered) cannot open: show the
+            # default one instead, and say so once it runs.
+            self._fallback = self._source_error = SourceError(message)
+            if self.settings.source == spec:
+                self.settings.source = ""  # not tried again at the next start
+            self.open_source(None)
+            return
+        self.notify("error", message)
         if self.options.automated:
             self._fail(SourceError(message))
-        elif spec:
-            self.open_source(None)  # a remembered source that is gone: use the default
         else:
             self.views[PRIMARY].clear(f"No source: {message}")
+
+    def _say_fallback(self, error: SourceError, spec: str) -> None:
+        text = f"{error} (showing {describe(spec)} instead)"
+        log.warning("%s", text)  # the one line on stderr
+        self.notify("error", text)
 
     def rescan_cameras(self) -> None:
         spec = self.session.spec or ""
@@ -273,6 +315,7 @@ class MainWindow(QMainWindow):
         if pane == PARTNER:
             return
         self.controls.show_engine(engine)
+        self._tell_build_dialog(READY)
         st = self.settings
         st.model, st.precision, st.device = engine.model_id, engine.precision, engine.device
         self.notify("info", f"running {engine.model_id} {engine.precision} on "
@@ -281,6 +324,8 @@ class MainWindow(QMainWindow):
 
     def _on_engine_failed(self, pane: int, message: str) -> None:
         self.notify("error", message)
+        if pane == PRIMARY and self.session.engine(PRIMARY) is None:
+            self._tell_build_dialog(FAILED, message)
         if pane == PARTNER:
             self.commands.compare.setChecked(False)
             return
@@ -343,6 +388,10 @@ class MainWindow(QMainWindow):
             view.badge = badge
             view.update()
 
+    def step_picture(self, delta: int) -> None:
+        """Next (1) or previous (-1) picture of an image folder, at once, paused or not."""
+        self.session.step(delta)
+
     def set_overlay(self, on: bool) -> None:
         self.settings.overlay = on
         for view in self.views:
@@ -366,7 +415,22 @@ class MainWindow(QMainWindow):
             self.showNormal()
 
     def set_bench(self, on: bool) -> None:
+        """Show the benchmark panel below the video, never taking more than its share."""
+        if on == self.bench_dock.isVisible():
+            return
         self.bench_dock.setVisible(on)
+        if not on:
+            self.plot.setVisible(self.settings.plot)  # back, if it gave way to the panel
+            return
+        share = round(self.height() * BENCH_SHARE)
+        self.resizeDocks([self.bench_dock], [min(self.bench.sizeHint().height(), share)],
+                         Qt.Orientation.Vertical)
+        # In a short window the latency plot gives way while the panel is open.
+        for layout in (self.layout(), self._column):  # apply the new sizes now
+            if layout is not None:
+                layout.activate()
+        if self.plot.isVisible() and self.views[PRIMARY].height() < self.height() * VIDEO_SHARE:
+            self.plot.hide()
 
     def set_compare(self, on: bool) -> None:
         """Compare mode: the model's full-convolution twin on the same frames, side by side."""
@@ -414,12 +478,51 @@ class MainWindow(QMainWindow):
 
     # --- dialogs -------------------------------------------------------------------------
 
-    def show_build_dialog(self, first_run: bool = False) -> None:
+    def show_build_dialog(self, default: EngineRequest | None = None) -> None:
+        """The fetch-and-build dialog; on a first run it also says how the default model is."""
         if self.build_dialog is None:
-            self.build_dialog = BuildDialog(self, first_run=first_run)
+            self.build_dialog = BuildDialog(self, default=default)
             self.build_dialog.built.connect(self.controls.refresh_models)
+            self.build_dialog.finished_all.connect(
+                lambda: self.notify("info", "every model is built"))
+        elif self.build_dialog.task is None:
+            self.build_dialog.refresh()
+        if self.build_dialog.task is None and not unbuilt_models():
+            self.notify("info", "every model is built already")
+            return
         self.build_dialog.show()
         self.build_dialog.raise_()
+
+    def _tell_build_dialog(self, state: str, error: str = "") -> None:
+        """How the default model's load went; any model built meanwhile is one less to offer."""
+        dialog = self.build_dialog
+        if dialog is None:
+            return
+        if dialog.default is not None and dialog.default_state != READY:
+            dialog.set_default_state(state, error)
+        elif dialog.isVisible():
+            dialog.refresh()
+
+    def show_settings(self) -> None:
+        """The Settings dialog (non-blocking); OK applies its values at once."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()  # each opening shows the settings as they are
+        dialog = SettingsDialog(self.settings, self,
+                                mirror_from_environment=self.mirror_from_environment)
+        dialog.accepted.connect(lambda: self._apply_settings_dialog(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _apply_settings_dialog(self, dialog: SettingsDialog) -> None:
+        chosen = dialog.result_settings
+        if chosen is None:
+            return
+        for field in fields(chosen):  # in place: Outputs holds the same object
+            setattr(self.settings, field.name, getattr(chosen, field.name))
+        self.session.set_image_seconds(chosen.image_seconds)
+        self.notify("info", "settings saved")
+        if not self.options.automated:
+            self._save_settings()
 
     def show_about(self) -> None:
         AboutDialog(self).exec()
@@ -427,7 +530,8 @@ class MainWindow(QMainWindow):
     # --- status, title, end --------------------------------------------------------------
 
     def _update_status(self) -> None:
-        self.status.refresh(self.session, self.views[PRIMARY].displayed_fps())
+        view = self.views[PRIMARY]
+        self.status.refresh(self.session, view.displayed_fps(), view.result)
 
     def _update_title(self) -> None:
         engine = self.session.engine(PRIMARY)
@@ -444,7 +548,9 @@ class MainWindow(QMainWindow):
         if shot is not None and not self.grab().save(str(shot), "PNG"):
             self.fatal = OutputError(f"cannot write screenshot {shot}: choose another path")
         self.close()
-        self.finished.emit(self.fatal.exit_code if self.fatal else 0)
+        # A source that fell back has been reported already (stderr): only its code is left.
+        failed = self.fatal or self._source_error
+        self.finished.emit(failed.exit_code if failed else 0)
 
     def _fail(self, error: MnviewerError) -> None:
         if not self._done:

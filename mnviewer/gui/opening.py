@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnviewer.errors import SourceError
+from mnviewer.gui.slides import LoopingVideo, SlideShow, list_images
 from mnviewer.models import fetch
 from mnviewer.models.catalog import load_catalog
 from mnviewer.sources import IMAGE_EXTENSIONS, FrameSource, open_source, redact_url
 
 DEMO = "demo"
-# Each picture of a folder stays this long on screen: long enough to read its labels.
-IMAGE_SECONDS = 2.0
+# Each picture of a folder stays this long on screen unless Settings say otherwise.
+DEFAULT_IMAGE_SECONDS = 2.0
 CAMERA_INDICES = range(4)
 CAMERA_TIMEOUT_S = 3.0
 
@@ -49,17 +50,27 @@ def is_live(spec: str) -> bool:
     return is_camera(spec) or "://" in spec
 
 
-def open_spec(spec: str, *, timeout_s: float = 10.0) -> FrameSource:
-    """Open a source for viewing: files loop at their native rate, pictures stay a while."""
+def open_spec(spec: str, *, timeout_s: float = 10.0,
+              image_seconds: float = DEFAULT_IMAGE_SECONDS) -> FrameSource:
+    """Open a source for viewing: videos loop at their native rate (counting their passes),
+    pictures are a slide show of `image_seconds` each."""
     if spec == DEMO:
         # From the cache, the bundle, a mirror or its pinned URL.
-        return open_source(str(fetch.demo_video()), realtime=True, loop=True)
+        return LoopingVideo(str(fetch.demo_video()), _one_pass)
     if is_live(spec):
         return open_source(spec, timeout_s=timeout_s)
     path = Path(spec).expanduser()
-    if path.is_dir() or path.suffix.lower() in IMAGE_EXTENSIONS:
-        return open_source(spec, realtime=True, loop=True, fps=1.0 / IMAGE_SECONDS)
-    return open_source(spec, realtime=True, loop=True)
+    if path.is_dir():
+        return SlideShow(list_images(path), spec, image_seconds)
+    if not path.exists():
+        return open_source(spec)  # raises the error that names what is missing
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        return SlideShow([path], spec, image_seconds)
+    return LoopingVideo(spec, _one_pass)
+
+
+def _one_pass(spec: str) -> FrameSource:
+    return open_source(spec, realtime=True)
 
 
 def open_default() -> tuple[str, FrameSource]:

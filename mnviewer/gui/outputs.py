@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from mnviewer.gui.overlay import render_annotated
-from mnviewer.gui.recorder import Recording
+from mnviewer.gui.recorder import Recording, Shown
 from mnviewer.gui.settings import Settings, snapshot_folder
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
@@ -21,18 +21,33 @@ def stamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
 
 
+def unused_path(folder: Path, suffix: str, taken: set[Path]) -> Path:
+    """mnviewer-<time><suffix> in `folder`, numbered if that name is taken this second (a
+    file there, or in `taken`: a recording is written under a temporary name until it ends);
+    the name is added to `taken`."""
+    path = folder / f"mnviewer-{stamp()}{suffix}"
+    n = 2
+    while path.exists() or path in taken:
+        path = folder / f"mnviewer-{stamp()}-{n}{suffix}"
+        n += 1
+    taken.add(path)
+    return path
+
+
 class Outputs(QObject):
     """Snapshots are written at once (one PNG); recordings encode on their own thread."""
 
     notice = Signal(str, str)  # level, text
     recording_changed = Signal(bool)
-    _failed = Signal(str)  # from the encoding thread
+    _failed = Signal(object, str)  # recording, message; from the encoding thread
 
     def __init__(self, view: VideoView, settings: Settings, parent: QWidget) -> None:
         super().__init__(parent)
         self.view = view
         self.settings = settings
         self.recording: Recording | None = None
+        self._taken: set[Path] = set()  # names given out in this run
+        self.finishing: set[Task] = set()  # recordings being finished, until they have said so
         self._failed.connect(self._on_failed, QUEUED)
 
     def _folder(self) -> Path | None:
@@ -55,11 +70,12 @@ class Outputs(QObject):
             folder = self._folder()
             if folder is None:
                 return None
-            path = folder / f"mnviewer-{stamp()}.png"
+            path = unused_path(folder, ".png", self._taken)
         if path.suffix.lower() != ".png":
             path = path.with_name(path.name + ".png")
         overlay = view.overlay if view.show_overlay else None
-        image = render_annotated(view.result.frame.image, overlay, mirror=view.mirror)
+        image = render_annotated(view.result.frame.image, overlay, mirror=view.mirror,
+                                 shown_height=view.shown_height())
         if not image.save(str(path)):
             self.notice.emit("error", f"cannot write {path}: choose another folder")
             return None
@@ -76,43 +92,74 @@ class Outputs(QObject):
     def start_recording(self, info: SourceInfo | None) -> None:
         if self.recording is not None:
             return
+        if info is None:
+            self.notice.emit("warning", "nothing to record yet: wait for the source to open")
+            self.recording_changed.emit(False)
+            return
         folder = self._folder()
         if folder is None:
             self.recording_changed.emit(False)
             return
-        path = folder / f"mnviewer-{stamp()}.mp4"
-        # A rate the source does not state goes in as 0: VideoRecorder then picks its default.
-        fps = info.fps if info is not None else None
-        self.recording = Recording(path, fps or 0.0, self._failed.emit)
-        self.notice.emit("info", f"recording to {path}")
+        self.recording = self._new_recording(folder, info)
+        self.notice.emit("info", f"recording to {self.recording.path}")
         self.recording_changed.emit(True)
+
+    def _new_recording(self, folder: Path, info: SourceInfo) -> Recording:
+        # A rate the source does not state goes in as 0: VideoRecorder then picks its default.
+        return Recording(unused_path(folder, ".mp4", self._taken), info.fps or 0.0,
+                         (info.width, info.height), self._failed.emit)
+
+    def source_changed(self, info: SourceInfo) -> None:
+        """A recording of the old source ends; the new source goes on in a file of its own."""
+        old = self.recording
+        if old is None:
+            return
+        self.recording = None
+        self._finish(old, announce=False)
+        folder = self._folder()
+        if folder is None:
+            self.recording_changed.emit(False)
+            return
+        self.recording = self._new_recording(folder, info)
+        self.notice.emit("info", f"the source changed: its recording went to {old.path}; "
+                                 f"recording goes on in {self.recording.path}")
 
     def stop_recording(self) -> None:
         recording, self.recording = self.recording, None
         if recording is None:
             return
+        self._finish(recording, announce=True)
+        self.recording_changed.emit(False)
+
+    def _finish(self, recording: Recording, *, announce: bool) -> None:
         # Encoding what is still queued can take a moment: not on the GUI thread.
         task = Task(lambda _t: recording.stop(), "finish recording")
-        task.succeeded.connect(lambda _t, _v: self._announce_saved(recording), QUEUED)
+        if announce:
+            task.succeeded.connect(lambda _t, _v: self._announce_saved(recording), QUEUED)
+        self.finishing.add(task)
+        task.finished.connect(self.finishing.discard, QUEUED)  # after its other signals
         task.start()
-        self.recording_changed.emit(False)
 
     def _announce_saved(self, recording: Recording) -> None:
         if not recording.failed:  # a failure has been reported as an error already
             self.notice.emit("info", f"saved {recording.written} frames to {recording.path}")
 
     def add(self, result: FrameResult) -> None:
-        """Record `result` if recording (never waits)."""
-        if self.recording is not None:
-            self.recording.add(result)
+        """Record `result` as the view shows it now, if recording (never waits)."""
+        recording = self.recording
+        if recording is None or not recording.accepts(result):
+            return  # a frame of the previous source, still in flight, is not recorded
+        view = self.view
+        overlay = view.overlay if view.show_overlay else None
+        recording.add(Shown(result, overlay, view.mirror, view.shown_height()))
 
     def close(self) -> None:
         if self.recording is not None:
             self.recording.stop()
             self.recording = None
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, recording: Recording, message: str) -> None:
         self.notice.emit("error", message)
-        if self.recording is not None:
+        if self.recording is recording:
             self.recording = None
             self.recording_changed.emit(False)

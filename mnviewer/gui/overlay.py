@@ -6,6 +6,7 @@ exactly what the window shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ TOP_BAR = QColor(80, 200, 120)
 BAR = QColor(110, 150, 210)
 TEXT = QColor(255, 255, 255)
 NOTE = QColor(255, 190, 80)
+MIN_PX = 9.0  # the overlay shrinks to fit a narrow picture, down to this text size
+MIN_FONT_PX = 7
 
 
 @dataclass(frozen=True)
@@ -90,19 +93,77 @@ def paint_frame(painter: QPainter, target: QRectF, image: QImage, *, mirror: boo
 
 def _font(pixels: float, bold: bool = False) -> QFont:
     font = QFont()
-    font.setPixelSize(max(9, round(pixels)))
+    font.setPixelSize(max(MIN_FONT_PX, round(pixels)))
     font.setBold(bold)
     return font
 
 
-def paint_overlay(painter: QPainter, area: QRectF, overlay: Overlay) -> None:
-    """Labels with score bars at the top left, model and timings at the bottom left."""
-    px = min(22.0, max(11.0, area.height() / 26))
+def overlay_px(shown_height: float) -> float:
+    """The overlay's text size for a picture shown this many pixels high."""
+    return min(22.0, max(11.0, shown_height / 26))
+
+
+def paint_overlay(painter: QPainter, area: QRectF, overlay: Overlay,
+                  px: float | None = None) -> None:
+    """Labels with score bars at the top left, model and timings at the bottom left.
+
+    `px` is the text size (default: from the area's height); it shrinks until both panels fit
+    the area's width, so a portrait picture keeps its labels whole and inside the picture.
+    """
+    labels_px, footer_px = overlay_sizes(overlay, area, px)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    _paint_labels(painter, area, overlay.labels, px)
-    _paint_footer(painter, area, overlay, px)
+    _paint_labels(painter, area, overlay.labels, labels_px)
+    _paint_footer(painter, area, overlay, footer_px)
     painter.restore()
+
+
+def overlay_sizes(overlay: Overlay, area: QRectF, px: float | None = None) -> tuple[float,
+                                                                                    float]:
+    """Text sizes of the label panel and the footer: `px` (default: from the area's height),
+    less where a panel would not fit the area's width whole."""
+    px = px or overlay_px(area.height())
+    return (_fit_width(lambda p: _labels_width(overlay.labels, p), px, area.width()),
+            _fit_width(lambda p: _footer_width(overlay, p), px, area.width()))
+
+
+def panel_width(overlay: Overlay, px: float, *, footer: bool = False) -> float:
+    """How wide the label panel (or the footer) is at text size `px`, margins included."""
+    return _footer_width(overlay, px) if footer else _labels_width(overlay.labels, px)
+
+
+def _labels_width(labels: tuple[tuple[str, float], ...], px: float) -> float:
+    if not labels:
+        return 0.0
+    metrics = QFontMetricsF(_font(px))
+    text_w = max(metrics.horizontalAdvance(label) for label, _ in labels)
+    # pad*5: both margins, the gaps between bar, percentage and label, and slack for rounding
+    return px * 0.5 * 5 + px * 6 + metrics.horizontalAdvance("100%") + text_w
+
+
+def _footer_lines(overlay: Overlay, px: float) -> list[tuple[str, QFont, QColor]]:
+    small = px * 0.85
+    lines = [(overlay.title, _font(small, bold=True), TEXT), (overlay.stats, _font(small), TEXT)]
+    if overlay.note:
+        lines.append((overlay.note, _font(small), NOTE))
+    return lines
+
+
+def _footer_width(overlay: Overlay, px: float) -> float:
+    widths = [QFontMetricsF(font).horizontalAdvance(text)
+              for text, font, _ in _footer_lines(overlay, px)]
+    return max(widths) + px * 0.5 * 3
+
+
+def _fit_width(width_at: Callable[[float], float], px: float, width: float) -> float:
+    """The largest size up to `px` at which a panel fits `width` (not below MIN_PX)."""
+    # Text width is nearly proportional to size, fonts come in whole pixels: a few rounds.
+    for _ in range(8):
+        needed = width_at(px) + px
+        if needed <= width or px <= MIN_PX:
+            break
+        px = max(MIN_PX, min(px - 0.5, px * width / needed))
+    return px
 
 
 def _paint_labels(painter: QPainter, area: QRectF, labels: tuple[tuple[str, float], ...],
@@ -116,7 +177,7 @@ def _paint_labels(painter: QPainter, area: QRectF, labels: tuple[tuple[str, floa
     bar_w = px * 6
     text_w = max(metrics.horizontalAdvance(label) for label, _ in labels)
     pct_w = metrics.horizontalAdvance("100%")
-    width = min(area.width() - 2 * pad, pad * 4 + text_w + bar_w + pct_w)
+    width = min(area.width() - 2 * pad, pad * 5 + text_w + bar_w + pct_w)
     panel = QRectF(area.left() + pad, area.top() + pad, width, row * len(labels) + pad)
     painter.fillRect(panel, PANEL)
     painter.setFont(font)
@@ -136,14 +197,11 @@ def _paint_labels(painter: QPainter, area: QRectF, labels: tuple[tuple[str, floa
 
 def _paint_footer(painter: QPainter, area: QRectF, overlay: Overlay, px: float) -> None:
     small = px * 0.85
-    lines = [(overlay.title, _font(small, bold=True), TEXT),
-             (overlay.stats, _font(small), TEXT)]
-    if overlay.note:
-        lines.append((overlay.note, _font(small), NOTE))
+    lines = _footer_lines(overlay, px)
     pad = px * 0.5
     row = small * 1.5
     widths = [QFontMetricsF(font).horizontalAdvance(text) for text, font, _ in lines]
-    width = min(area.width() - 2 * pad, max(widths) + 2 * pad)
+    width = min(area.width() - 2 * pad, max(widths) + 3 * pad)
     panel = QRectF(area.left() + pad, area.bottom() - pad - row * len(lines) - pad, width,
                    row * len(lines) + pad)
     painter.fillRect(panel, PANEL)
@@ -157,8 +215,13 @@ def _paint_footer(painter: QPainter, area: QRectF, overlay: Overlay, px: float) 
         painter.drawText(QPointF(panel.left() + pad, baseline), elided)
 
 
-def render_annotated(image: np.ndarray, overlay: Overlay | None, *, mirror: bool) -> QImage:
-    """The frame at its own size with the overlay painted on: what a snapshot saves."""
+def render_annotated(image: np.ndarray, overlay: Overlay | None, *, mirror: bool,
+                     shown_height: float | None = None) -> QImage:
+    """The frame at its own size with the overlay painted on: what a snapshot saves.
+
+    With `shown_height` (how high the view shows the picture), the overlay is the view's one
+    scaled to the frame, so the file looks like the screen at any resolution.
+    """
     height, width = image.shape[:2]
     out = QImage(width, height, QImage.Format.Format_RGB32)
     painter = QPainter(out)
@@ -166,7 +229,17 @@ def render_annotated(image: np.ndarray, overlay: Overlay | None, *, mirror: bool
         target = QRectF(0, 0, width, height)
         paint_frame(painter, target, frame_image(image), mirror=mirror)
         if overlay is not None:
-            paint_overlay(painter, target, overlay)
+            px = overlay_px(shown_height) * height / shown_height if shown_height else None
+            paint_overlay(painter, target, overlay, px)
     finally:
         painter.end()
     return out
+
+
+def image_to_bgr(image: QImage) -> np.ndarray:
+    """An RGB32 QImage as a BGR uint8 array (a copy), as OpenCV writes it."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    width, height = image.width(), image.height()
+    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    # RGB32 is stored as B, G, R, 255 per pixel on little-endian machines.
+    return rows.reshape(height, image.bytesPerLine() // 4, 4)[:, :width, :3].copy()

@@ -1,6 +1,6 @@
-"""Recording the annotated view into a video file; encoding runs on its own thread.
-
-Qt-free: frames are annotated and encoded the way headless mode does it.
+"""Recording the annotated view into a video file; painting and encoding run on their own
+thread, with the same overlay painter as the view and snapshots, so the file looks like the
+screen.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from mnviewer.errors import MnviewerError
-from mnviewer.headless import VideoRecorder, draw_overlay
+from mnviewer.gui.overlay import Overlay, image_to_bgr, render_annotated
+from mnviewer.headless import VideoRecorder
 from mnviewer.pipeline import FrameResult
 
 # About a second of frames: if encoding falls further behind, frames are skipped rather than
@@ -20,25 +22,42 @@ from mnviewer.pipeline import FrameResult
 QUEUE_FRAMES = 30
 
 
-class Recording:
-    """Results in, annotated .mp4 out; `stop()` finishes the file."""
+@dataclass(frozen=True)
+class Shown:
+    """One result as the view shows it: what to paint over the frame."""
 
-    def __init__(self, path: Path, fps: float, on_error: Callable[[str], None]) -> None:
+    result: FrameResult
+    overlay: Overlay | None  # None when the overlay is switched off
+    mirror: bool
+    shown_height: float | None
+
+
+class Recording:
+    """Shown results in, annotated .mp4 out, at `size` (width, height); `stop()` finishes it."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int],
+                 on_error: Callable[[Recording, str], None]) -> None:
         self.path = path
+        self.size = size
         self.written = 0
         self.failed = False
         self._recorder = VideoRecorder(path, fps)
         self._on_error = on_error
-        self._queue: queue.Queue[FrameResult | None] = queue.Queue(QUEUE_FRAMES)
+        self._queue: queue.Queue[Shown | None] = queue.Queue(QUEUE_FRAMES)
         self._thread = threading.Thread(target=self._run, name="recording", daemon=True)
         self._thread.start()
 
-    def add(self, result: FrameResult) -> None:
+    def accepts(self, result: FrameResult) -> bool:
+        """Whether the frame has the recording's size (a frame of the previous source not)."""
+        height, width = result.frame.image.shape[:2]
+        return (width, height) == self.size
+
+    def add(self, shown: Shown) -> None:
         """Queue a result without waiting; skipped when the encoder is behind or has failed."""
         if not self._thread.is_alive():
             return
         with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(result)
+            self._queue.put_nowait(shown)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Encode what is queued, close the file and end the thread."""
@@ -52,8 +71,10 @@ class Recording:
 
     def _run(self) -> None:
         try:
-            while (result := self._queue.get()) is not None:
-                self._recorder.write(draw_overlay(result.frame.image, result))
+            while (shown := self._queue.get()) is not None:
+                image = render_annotated(shown.result.frame.image, shown.overlay,
+                                         mirror=shown.mirror, shown_height=shown.shown_height)
+                self._recorder.write(image_to_bgr(image))
                 self.written += 1
         except MnviewerError as exc:
             self._fail(str(exc))
@@ -69,4 +90,4 @@ class Recording:
 
     def _fail(self, message: str) -> None:
         self.failed = True
-        self._on_error(message)
+        self._on_error(self, message)

@@ -1,4 +1,4 @@
-"""The selectors in the tool bar: source, model, precision, device, top-k and model mirror.
+"""The selectors in the tool bar: source, model, precision, device, top-k.
 
 They only say what the user picked (signals); the window decides what happens. Setting a
 selector from code (set_*) never emits, so a revert after a failure does not loop.
@@ -6,7 +6,6 @@ selector from code (set_*) never emits, so a revert after a failure does not loo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QSpinBox,
     QToolBar,
     QWidget,
@@ -26,7 +24,6 @@ from mnviewer.engine import MAX_TOP_K, Engine, available_devices, device_name
 from mnviewer.gui.models import ModelEntry, model_groups
 from mnviewer.gui.opening import DEMO, CameraInfo, describe
 from mnviewer.models.catalog import PRECISIONS
-from mnviewer.models.fetch import MIRROR_ENV, split_mirror_list
 from mnviewer.sources import IMAGE_EXTENSIONS
 
 SPEC_ROLE = Qt.ItemDataRole.UserRole
@@ -229,34 +226,3 @@ class ControlBar(QToolBar):
     def set_top_k(self, k: int) -> None:
         with QSignalBlocker(self.top_k):
             self.top_k.setValue(k)
-
-
-class MirrorBar(QToolBar):
-    """Where source files are fetched from: sets MNVIEWER_MIRROR for this process only."""
-
-    notice = Signal(str, str)  # level, text
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Model mirror", parent)
-        self.setObjectName("mirror")
-        self.field = QLineEdit(os.environ.get(MIRROR_ENV, ""))
-        self.field.setPlaceholderText(
-            f"folders or URLs holding the model files, separated by '{os.pathsep}' "
-            "(empty: download from the pinned URLs)")
-        self.field.setToolTip(f"Sets {MIRROR_ENV} for this run of mnviewer")
-        self.field.setMinimumWidth(420)
-        self.field.editingFinished.connect(lambda: self.set_mirror(self.field.text().strip()))
-        self.addWidget(QLabel(f" Mirror ({MIRROR_ENV}) "))
-        self.addWidget(self.field)
-
-    def set_mirror(self, value: str) -> None:
-        """Set the variable; a folder that is not there gets a warning (fetching would fail)."""
-        if value == os.environ.get(MIRROR_ENV, ""):
-            return
-        os.environ[MIRROR_ENV] = value
-        missing = [e for e in split_mirror_list(value)
-                   if "://" not in e and not Path(e).expanduser().is_dir()]
-        if missing:
-            self.notice.emit("warning", f"mirror folder {missing[0]} does not exist")
-        else:
-            self.notice.emit("info", f"{MIRROR_ENV} set for this run")

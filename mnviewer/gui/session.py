@@ -16,8 +16,9 @@ from PySide6.QtCore import QObject, Signal
 from mnviewer.engine import Engine
 from mnviewer.gui.hub import Capture, FrameHub, HubSubscriber, close_aside
 from mnviewer.gui.models import EngineRequest, make_engine
-from mnviewer.gui.opening import open_default, open_spec
+from mnviewer.gui.opening import DEFAULT_IMAGE_SECONDS, open_default, open_spec
 from mnviewer.gui.settings import DEFAULT_MODEL
+from mnviewer.gui.slides import SlideShow
 from mnviewer.gui.workers import QUEUED, PipelineWorker, Task
 from mnviewer.pipeline import FrameResult, Pipeline
 from mnviewer.sources import FrameSource, SourceInfo
@@ -39,8 +40,9 @@ def _request_of(engine: Engine | None) -> EngineRequest | None:
                                                      engine.device)
 
 
-def _open(spec: str | None, task: Task) -> tuple[str, FrameSource] | None:
-    opened = open_default() if spec is None else (spec, open_spec(spec))
+def _open(spec: str | None, image_seconds: float, task: Task) -> tuple[str, FrameSource] | None:
+    opened = open_default() if spec is None else (spec, open_spec(spec,
+                                                                  image_seconds=image_seconds))
     if task.cancelled:
         opened[1].close()
         return None
@@ -70,6 +72,7 @@ class LiveSession(QObject):
         self.capture: Capture | None = None
         self.paused = False
         self.top_k = top_k
+        self.image_seconds = DEFAULT_IMAGE_SECONDS  # each picture of a slide show
         self._panes = [_Pane(), _Pane()]
         self._source_generation = 0
         self._comparing = False
@@ -131,7 +134,8 @@ class LiveSession(QObject):
     def open(self, spec: str | None) -> None:
         """Open `spec` (None: first camera, else the demo video); the old source runs until then."""
         self._source_generation += 1
-        task = Task(partial(_open, spec), "open source", context=(self._source_generation, spec))
+        task = Task(partial(_open, spec, self.image_seconds), "open source",
+                    context=(self._source_generation, spec))
         task.succeeded.connect(self._on_source_opened, QUEUED)
         task.failed.connect(self._on_source_failed, QUEUED)
         self._start(task)
@@ -146,6 +150,8 @@ class LiveSession(QObject):
             return
         if self.capture is not None:
             self.capture.stop()
+        if isinstance(source, SlideShow):
+            source.on_warning = lambda text: self.capture_event.emit("damaged", text)
         self.capture = Capture(source, self.hub, self.capture_event.emit)
         self.spec = spec
         self.set_paused(False)  # a new source is opened to be watched
@@ -156,6 +162,30 @@ class LiveSession(QObject):
         generation, spec = task.context
         if not self._closed and generation == self._source_generation:
             self.source_failed.emit(spec or "", message)
+
+    @property
+    def slides(self) -> SlideShow | None:
+        """The running slide show, if the source is a picture or an image folder."""
+        source = self.capture.source if self.capture is not None else None
+        return source if isinstance(source, SlideShow) else None
+
+    @property
+    def passes(self) -> int:
+        """How many times the running file source has started from its beginning."""
+        return int(getattr(self.capture.source, "passes", 1)) if self.capture else 1
+
+    def step(self, delta: int) -> bool:
+        """Show the picture `delta` places on in a slide show; False if there is none."""
+        slides = self.slides
+        if slides is None:
+            return False
+        slides.step(delta)
+        return True
+
+    def set_image_seconds(self, seconds: float) -> None:
+        self.image_seconds = seconds
+        if self.slides is not None:
+            self.slides.set_seconds(seconds)
 
     def set_paused(self, paused: bool) -> None:
         if paused == self.paused:

@@ -25,6 +25,7 @@ from mnviewer.models.catalog import PRECISIONS
 CONFIG_ENV = "MNVIEWER_CONFIG_DIR"
 FILE_NAME = "settings.json"
 DEFAULT_MODEL = "mobilenet-v1-1.0-224"
+IMAGE_SECONDS_RANGE = (0.2, 600.0)
 
 
 class SettingsWarning(UserWarning):
@@ -45,6 +46,8 @@ class Settings:
     plot: bool = True
     geometry: str = ""  # QWidget.saveGeometry() in base64
     snapshot_dir: str = ""  # "" means <Pictures>/mnviewer
+    fetch_mirror: str = ""  # MNVIEWER_MIRROR for runs where the variable is not set
+    image_seconds: float = 2.0  # how long each picture of an image folder stays on screen
 
 
 _VALID: dict[str, Callable[[Any], bool]] = {
@@ -52,6 +55,7 @@ _VALID: dict[str, Callable[[Any], bool]] = {
     "top_k": lambda v: 1 <= v <= MAX_TOP_K,
     "model": lambda v: bool(v),
     "device": lambda v: bool(v),
+    "image_seconds": lambda v: IMAGE_SECONDS_RANGE[0] <= v <= IMAGE_SECONDS_RANGE[1],
 }
 
 
@@ -83,6 +87,8 @@ def parse_settings(data: object) -> Settings:
     kept: dict[str, Any] = {}
     for key, value in data.items():
         expected = types.get(key)
+        if expected is float and type(value) is int:
+            value = float(value)  # a hand-edited file may say 3 for 3.0
         if expected is None:
             _drop(key, "unknown setting")
         elif type(value) is not expected:

@@ -44,6 +44,13 @@ class VideoView(QWidget):
     def overlay(self) -> Overlay | None:
         return self._overlay
 
+    def shown_height(self) -> float | None:
+        """How many pixels high the picture is shown now (None before the first one)."""
+        if self._result is None:
+            return None
+        image = self._result.frame.image
+        return fit(image.shape[1], image.shape[0], QRectF(self.rect())).height()
+
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -43,13 +44,21 @@ def test_subscriber_gets_the_newest_frame_and_counts_the_skipped_ones() -> None:
     assert sub.info.live
 
 
+def wait_until_blocked(hub: FrameHub, readers: int, timeout: float = 5.0) -> None:
+    """Until that many reads wait inside the hub (polled: the waiting has no event of its own)."""
+    deadline = time.monotonic() + timeout
+    while hub.blocked_readers < readers:
+        assert time.monotonic() < deadline, "the read never started waiting"
+        time.sleep(0.001)
+
+
 def test_read_blocks_until_a_new_frame_and_close_wakes_it() -> None:
     hub, owner, sub = attached_hub()
     hub.publish(frame(0), owner)
     assert sub.read().index == 0
     thread, got = read_in_thread(sub)
-    thread.join(0.05)  # a read that does not block returns (and ends the thread) at once
-    assert thread.is_alive(), "read returned without a new frame"
+    wait_until_blocked(hub, 1)
+    assert thread.is_alive() and got == [], "read returned without a new frame"
     hub.publish(frame(1), owner)
     thread.join(1)
     assert got[0].index == 1
@@ -84,8 +93,8 @@ def test_exclusive_mode_serves_readers_one_at_a_time() -> None:
     hub.publish(frame(0), owner)
     assert a.read().index == 0  # a holds the turn until its next read
     thread, got = read_in_thread(b)
-    thread.join(0.05)  # b's read would end the thread at once if it did not wait its turn
-    assert thread.is_alive(), "b ran while a held the turn"
+    wait_until_blocked(hub, 1)  # b waits for its turn
+    assert thread.is_alive() and got == [], "b ran while a held the turn"
     a.close()  # releases the turn
     thread.join(1)
     assert got[0].index == 0

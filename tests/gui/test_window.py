@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -12,7 +11,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from mnviewer.gui.session import PARTNER, PRIMARY
-from mnviewer.gui.workers import Task
 
 SMALL = "mobilenet-v1-0.25-128"
 DEFAULT = "mobilenet-v1-1.0-224"
@@ -178,15 +176,6 @@ def test_quick_model_then_precision_change_keeps_both(qtbot, open_window,
     assert (window.settings.model, window.settings.precision) == (SMALL, "fp32")
 
 
-def test_mirror_field_sets_the_variable_for_this_process(qtbot, open_window,
-                                                         tmp_path: Path) -> None:
-    window = open_window(model=SMALL)
-    window.mirror_bar.field.setText(str(tmp_path / "absent"))
-    window.mirror_bar.field.editingFinished.emit()
-    assert os.environ["MNVIEWER_MIRROR"] == str(tmp_path / "absent")
-    assert "does not exist" in window.banner.texts()[-1]
-
-
 def test_recording_writes_an_annotated_video(qtbot, open_window, wait_result,
                                              tmp_path: Path) -> None:
     window = open_window(model=SMALL)
@@ -221,9 +210,7 @@ def test_a_recording_that_cannot_be_finished_is_reported_not_announced(
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_R)
     qtbot.waitUntil(lambda: any("cannot write video" in t for t in window.banner.texts()),
                     timeout=5_000)
-    # Until the finishing task has delivered its signals, a wrong "saved" could still come.
-    qtbot.waitUntil(lambda: not any(t.name == "finish recording" for t in Task._running),
-                    timeout=5_000)
+    qtbot.waitUntil(lambda: not window.outputs.finishing, timeout=10_000)  # its end is known
     assert not any(t.startswith("saved") for t in window.banner.texts())
     assert not recording.path.exists()
 
