@@ -33,6 +33,8 @@ def make_engine(request: EngineRequest, progress: Callable[[str], None] | None =
     """Build the model if needed, then compile it. Slow: call it off the GUI thread."""
     with BUILD_LOCK:
         build.ensure_built(request.model, request.precision, progress=progress)
+    if progress is not None:
+        progress(f"compiling {request.label}")
     return Engine(request.model, request.precision, request.device)
 
 

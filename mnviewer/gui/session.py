@@ -32,6 +32,7 @@ class _Pane:
     engine: Engine | None = None
     request: EngineRequest | None = None  # the newest one asked for, loaded or not
     generation: int = 0  # bumped by every load request: a late answer to an older one is dropped
+    loading: str | None = None  # what the load in flight is doing ("building ..."), for the status
 
 
 def _request_of(engine: Engine | None) -> EngineRequest | None:
@@ -89,6 +90,10 @@ class LiveSession(QObject):
     def requested(self, pane: int) -> EngineRequest | None:
         """What the pane will run once loads in flight are done."""
         return self._panes[pane].request
+
+    def loading(self) -> str | None:
+        """What a model load in flight is doing (building, compiling), else None."""
+        return next((p.loading for p in self._panes if p.loading), None)
 
     def frames(self, pane: int) -> int:
         worker = self._panes[pane].worker
@@ -165,6 +170,7 @@ class LiveSession(QObject):
         state = self._panes[pane]
         state.generation += 1
         state.request = request
+        state.loading = f"loading {request.label}"
         task = Task(partial(_load, request), f"load {request.label}",
                     context=(pane, state.generation, request))
         task.succeeded.connect(self._on_engine_loaded, QUEUED)
@@ -178,6 +184,7 @@ class LiveSession(QObject):
 
     def _on_load_progress(self, task: Task, _done: int, _total: int, text: str) -> None:
         if self._is_current(task):
+            self._panes[task.context[0]].loading = text
             self.notice.emit("info", text)
 
     def _on_engine_loaded(self, task: Task, engine: Engine) -> None:
@@ -186,6 +193,7 @@ class LiveSession(QObject):
         pane = task.context[0]
         state = self._panes[pane]
         state.engine = engine
+        state.loading = None
         if state.worker is None:
             self._start_pipeline(pane, engine)
         else:
@@ -201,6 +209,7 @@ class LiveSession(QObject):
             return
         pane, _, request = task.context
         self._panes[pane].request = _request_of(self._panes[pane].engine)
+        self._panes[pane].loading = None
         self.engine_failed.emit(pane, message)
         if pane == PRIMARY and self._panes[PRIMARY].engine is None:
             self._fall_back(request)
