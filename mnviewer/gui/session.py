@@ -49,7 +49,9 @@ def _open(spec: str | None, task: Task) -> tuple[str, FrameSource] | None:
 
 
 def _load(request: EngineRequest, task: Task) -> Engine:
-    return make_engine(request, progress=lambda text: task.report(0, 0, text))
+    # Build steps (total 0) also go to a notice; the compile step (total 1) only to the status.
+    return make_engine(request, progress=lambda text: task.report(0, 0, text),
+                       compiling=lambda: task.report(1, 1, f"compiling {request.label}"))
 
 
 class LiveSession(QObject):
@@ -182,10 +184,11 @@ class LiveSession(QObject):
         pane, generation, _ = task.context
         return not self._closed and generation == self._panes[pane].generation
 
-    def _on_load_progress(self, task: Task, _done: int, _total: int, text: str) -> None:
+    def _on_load_progress(self, task: Task, _done: int, total: int, text: str) -> None:
         if self._is_current(task):
             self._panes[task.context[0]].loading = text
-            self.notice.emit("info", text)
+            if total == 0:
+                self.notice.emit("info", text)
 
     def _on_engine_loaded(self, task: Task, engine: Engine) -> None:
         if not self._is_current(task):

@@ -177,8 +177,10 @@ def test_paused_frame_is_classified_again_with_a_new_top_k(qtbot, open_window,
     assert window.views[PRIMARY].result.frame.index == frozen
 
 
-def test_lost_source_notice_stays_until_the_source_is_back(qtbot, open_window) -> None:
+def test_lost_source_notice_stays_until_the_source_is_back(qtbot, open_window,
+                                                           wait_result) -> None:
     window = open_window(model=SMALL)
+    wait_result(window, model=SMALL)  # the load's own notices ("running ...") are all shown
     window.session.capture_event.emit("lost", "source lost, retrying: camera 0 sent no frame")
     qtbot.waitUntil(lambda: window.banner.sticky and window.banner.isVisible(), timeout=2_000)
     assert window.banner.text().startswith("source lost, retrying")
