@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the mnviewer bundle and its Debian package: `make package` runs this.
 #
-#   1. build the shipped models (every model int8, twins included; the default one also fp16)
-#      in a private MNVIEWER_HOME and stage them with the labels, demo video, icons, licenses;
+#   1. build the default model (int8) in a private MNVIEWER_HOME and stage it with the source
+#      files every other model is built from on first use, the labels, demo video, icons and
+#      licenses;
 #   2. freeze the app with PyInstaller into dist/mnviewer/ (one folder);
 #   3. pack dist/mnviewer_<version>_<arch>.deb with dpkg-deb.
 #
@@ -66,12 +67,12 @@ echo "frozen in $(since "$t")"
 
 required=(
     models/catalog.json resources/mnviewer.png licenses/THIRD-PARTY-NOTICES.txt
-    prebuilt/mobilenet-v1-1.0-224/int8.xml prebuilt/mobilenet-v1-1.0-224/fp16.xml
-    prebuilt/mobilenet-v1-1.0-224-fullconv/int8.xml prebuilt/sources/bottle-detection.mp4
+    prebuilt/mobilenet-v1-1.0-224/int8.xml prebuilt/sources/bottle-detection.mp4
+    prebuilt/sources/imagenet_labels.txt prebuilt/sources/mobilenet_v1_0.25_128_quant.tflite
     PySide6/Qt/plugins/platforms/libqxcb.so PySide6/Qt/plugins/platforms/libqoffscreen.so
     PySide6/Qt/plugins/platforms/libqminimal.so
 )
-for plugin in intel_cpu intel_gpu intel_npu auto hetero; do
+for plugin in intel_cpu intel_gpu auto hetero; do
     required+=("openvino/libs/libopenvino_${plugin}_plugin.so")
 done
 for path in "${required[@]}"; do

@@ -1,4 +1,4 @@
-"""Stage what the bundle ships besides code: prebuilt models, source files and licenses.
+"""Stage what the bundle ships besides code: the default model, source files and licenses.
 
 Run by packaging/build.sh with the project's Python, before PyInstaller:
 
@@ -8,7 +8,7 @@ Models are built into the private cache `--home` (MNVIEWER_HOME), so the user's 
 read or written; it is kept between runs, so only what changed is rebuilt. MNVIEWER_MIRROR is
 honoured for the source files. The stage folder (emptied first) gets:
 
-    prebuilt/<id>/{int8,fp16}.{xml,bin}, meta.json, labels.txt   (what find_built() looks for)
+    prebuilt/<default id>/int8.{xml,bin}, meta.json, labels.txt   (what find_built() looks for)
     prebuilt/sources/{*.tflite, imagenet_labels.txt, bottle-detection.mp4}  (fetch, offline)
     licenses/                                                     (model, video, third-party)
     icons/mnviewer.png (256x256), icons/mnviewer.svg              (for the desktop menu)
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from mnviewer.models.catalog import Catalog
 
 REPO = Path(__file__).resolve().parents[1]
-# Every model ships as int8 (twins included); the default model also as fp16.
-ALL_MODELS_PRECISIONS = ["int8"]
-DEFAULT_MODEL_EXTRA = ["fp16"]
+# Only the default model ships prebuilt, in the default precision: every other model, precision
+# and twin (and Conv MobileNet) is built on first use from prebuilt/sources in seconds.
+SHIPPED_PRECISIONS = ["int8"]
 VIDEO_ATTRIBUTION = "bottle-detection.mp4 — intel-iot-devkit/sample-videos, CC BY 4.0"
 LICENSE_FILES = (
     REPO / "models" / "LICENSE-models-Apache-2.0.txt",
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def stage_models(catalog: Catalog, prebuilt: Path) -> dict[str, list[str]]:
-    """Build the shipped models in the temporary cache and copy them; returns id -> precisions."""
+    """Build the default model in the temporary cache and copy it; returns id -> precisions."""
     from mnviewer import paths
     from mnviewer.commands.run import DEFAULT_MODEL
     from mnviewer.models.builder import build_models
@@ -80,24 +80,17 @@ def stage_models(catalog: Catalog, prebuilt: Path) -> dict[str, list[str]]:
         print(f"  {msg}", flush=True)
 
     start = time.perf_counter()
-    specs = catalog.resolve(None)
-    build_models(specs, ALL_MODELS_PRECISIONS, catalog=catalog, progress=progress)
-    build_models([catalog.get(DEFAULT_MODEL)], DEFAULT_MODEL_EXTRA, catalog=catalog,
-                 progress=progress)
+    spec = catalog.get(DEFAULT_MODEL)
+    build_models([spec], SHIPPED_PRECISIONS, catalog=catalog, progress=progress)
     print(f"models built in {time.perf_counter() - start:.1f} s", flush=True)
 
-    shipped: dict[str, list[str]] = {}
-    for spec in specs:
-        extra = DEFAULT_MODEL_EXTRA if spec.id == DEFAULT_MODEL else []
-        precisions = ALL_MODELS_PRECISIONS + extra
-        src, dst = paths.models_dir() / spec.id, prebuilt / spec.id
-        dst.mkdir(parents=True)
-        names = ["meta.json", "labels.txt"]
-        names += [f"{p}.{ext}" for p in precisions for ext in ("xml", "bin")]
-        for name in names:
-            shutil.copyfile(src / name, dst / name)
-        shipped[spec.id] = precisions
-    return shipped
+    src, dst = paths.models_dir() / spec.id, prebuilt / spec.id
+    dst.mkdir(parents=True)
+    names = ["meta.json", "labels.txt"]
+    names += [f"{p}.{ext}" for p in SHIPPED_PRECISIONS for ext in ("xml", "bin")]
+    for name in names:
+        shutil.copyfile(src / name, dst / name)
+    return {spec.id: list(SHIPPED_PRECISIONS)}
 
 
 def stage_sources(catalog: Catalog, folder: Path) -> None:
@@ -164,11 +157,11 @@ def notices_text(catalog: Catalog, shipped: dict[str, list[str]], components: li
         lines.append("")
     video = catalog.sources[catalog.demo_video]
     lines += [
-        "BUNDLED FILES (prebuilt/sources/)",
+        "BUNDLED FILES (prebuilt/sources/: every other model is built from these on first use)",
         f"{VIDEO_ATTRIBUTION} — {video.url}",
         f"  sha256 {video.sha256}; license text: LICENSE-videos-CC-BY-4.0.txt",
     ]
-    for name in sorted({spec.labels for spec in catalog.models}):
+    for name in sorted(n for n in catalog.sources if n != catalog.demo_video):
         src = catalog.sources[name]
         lines.append(f"{name} — {src.license} — {src.url}")
         lines.append(f"  sha256 {src.sha256}")

@@ -258,7 +258,6 @@ class AddModelDialog(QDialog):
         task.succeeded.connect(on_done)
         task.failed.connect(self._on_failed)
         task.progress.connect(self._on_progress)
-        task.finished.connect(lambda _t: self.progress.hide())
         task.start()
 
     def _on_progress(self, _task: Task, done: int, total: int, text: str) -> None:
@@ -271,8 +270,10 @@ class AddModelDialog(QDialog):
         self.found.setText(text)
 
     def _on_task_finished(self, task: Task) -> None:
+        # A bound method: Qt drops the connection if the dialog is gone by then.
         if task is self._task:
             self._task = None
+            self.progress.hide()
 
     def _on_failed(self, _task: Task, message: str) -> None:
         if "--mean" in message and "--scale" in message:

@@ -29,10 +29,14 @@ class EngineRequest:
         return f"{self.model} {self.precision} on {self.device}"
 
 
-def make_engine(request: EngineRequest, progress: Callable[[str], None] | None = None) -> Engine:
-    """Build the model if needed, then compile it. Slow: call it off the GUI thread."""
+def make_engine(request: EngineRequest, progress: Callable[[str], None] | None = None,
+                compiling: Callable[[], None] | None = None) -> Engine:
+    """Build the model if needed (`progress` gets the build steps), then compile it (`compiling`
+    is called first). Slow: call it off the GUI thread."""
     with BUILD_LOCK:
         build.ensure_built(request.model, request.precision, progress=progress)
+    if compiling is not None:
+        compiling()
     return Engine(request.model, request.precision, request.device)
 
 

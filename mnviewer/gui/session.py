@@ -33,6 +33,7 @@ class _Pane:
     engine: Engine | None = None
     request: EngineRequest | None = None  # the newest one asked for, loaded or not
     generation: int = 0  # bumped by every load request: a late answer to an older one is dropped
+    loading: str | None = None  # what the load in flight is doing ("building ..."), for the status
 
 
 def _request_of(engine: Engine | None) -> EngineRequest | None:
@@ -50,7 +51,9 @@ def _open(spec: str | None, image_seconds: float, task: Task) -> tuple[str, Fram
 
 
 def _load(request: EngineRequest, task: Task) -> Engine:
-    return make_engine(request, progress=lambda text: task.report(0, 0, text))
+    # Build steps (total 0) also go to a notice; the compile step (total 1) only to the status.
+    return make_engine(request, progress=lambda text: task.report(0, 0, text),
+                       compiling=lambda: task.report(1, 1, f"compiling {request.label}"))
 
 
 class LiveSession(QObject):
@@ -92,6 +95,10 @@ class LiveSession(QObject):
     def requested(self, pane: int) -> EngineRequest | None:
         """What the pane will run once loads in flight are done."""
         return self._panes[pane].request
+
+    def loading(self) -> str | None:
+        """What a model load in flight is doing (building, compiling), else None."""
+        return next((p.loading for p in self._panes if p.loading), None)
 
     def frames(self, pane: int) -> int:
         worker = self._panes[pane].worker
@@ -202,6 +209,7 @@ class LiveSession(QObject):
         state = self._panes[pane]
         state.generation += 1
         state.request = request
+        state.loading = f"loading {request.label}"
         task = Task(partial(_load, request), f"load {request.label}",
                     context=(pane, state.generation, request))
         task.succeeded.connect(self._on_engine_loaded, QUEUED)
@@ -213,9 +221,11 @@ class LiveSession(QObject):
         pane, generation, _ = task.context
         return not self._closed and generation == self._panes[pane].generation
 
-    def _on_load_progress(self, task: Task, _done: int, _total: int, text: str) -> None:
+    def _on_load_progress(self, task: Task, _done: int, total: int, text: str) -> None:
         if self._is_current(task):
-            self.notice.emit("info", text)
+            self._panes[task.context[0]].loading = text
+            if total == 0:
+                self.notice.emit("info", text)
 
     def _on_engine_loaded(self, task: Task, engine: Engine) -> None:
         if not self._is_current(task):
@@ -223,6 +233,7 @@ class LiveSession(QObject):
         pane = task.context[0]
         state = self._panes[pane]
         state.engine = engine
+        state.loading = None
         if state.worker is None:
             self._start_pipeline(pane, engine)
         else:
@@ -238,6 +249,7 @@ class LiveSession(QObject):
             return
         pane, _, request = task.context
         self._panes[pane].request = _request_of(self._panes[pane].engine)
+        self._panes[pane].loading = None
         self.engine_failed.emit(pane, message)
         if pane == PRIMARY and self._panes[PRIMARY].engine is None:
             self._fall_back(request)

@@ -1,11 +1,12 @@
-"""The status bar: source resolution and frame rate, dropped frames, displayed FPS, state."""
+"""The status bar: source resolution and frame rate, dropped frames, displayed FPS, state;
+a busy bar while a model is built or compiled."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mnviewer.gui.opening import describe
 from mnviewer.gui.session import LiveSession
@@ -37,18 +38,32 @@ class StatusLine:
     """Permanent labels in a status bar, refreshed by the window's timer."""
 
     def __init__(self, bar: QStatusBar) -> None:
-        self.labels = {name: QLabel() for name in ("source", "dropped", "display", "state")}
+        self.labels = {name: QLabel() for name in ("source", "loading", "dropped", "display",
+                                                    "state")}
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # no end known: an animated busy bar
+        self.busy.setMaximumWidth(80)
+        self.busy.setTextVisible(False)
         for name, label in self.labels.items():
+            if name == "loading":
+                bar.addPermanentWidget(self.busy)
             bar.addPermanentWidget(label, 1 if name == "source" else 0)
         self.dropped = RecentCount()
         self.labels["dropped"].setToolTip(
             f"Frames skipped over the last {DROPPED_WINDOW_S:g} s because the model was busy "
             "(a live source keeps only its newest frame)")
+        self._show_loading(None)
+
+    def _show_loading(self, text: str | None) -> None:
+        self.labels["loading"].setText(f"{text}…" if text else "")
+        self.labels["loading"].setVisible(bool(text))
+        self.busy.setVisible(bool(text))
 
     def refresh(self, session: LiveSession, displayed_fps: float,
                 shown: FrameResult | None = None) -> None:
         """`shown` is the result on screen: its picture's own size and place in a folder."""
         self.labels["source"].setText(source_text(session, shown))
+        self._show_loading(session.loading())
         recent = self.dropped.add(time.monotonic(), session.dropped)
         self.labels["dropped"].setText(f"dropped {recent} in {DROPPED_WINDOW_S:g} s")
         self.labels["display"].setText(f"display {displayed_fps:.1f} fps")

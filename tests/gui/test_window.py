@@ -52,6 +52,32 @@ def test_live_model_switch_keeps_the_source_running(qtbot, open_window, wait_res
     assert window.settings.model == DEFAULT
 
 
+def test_a_model_not_built_yet_shows_a_busy_bar_while_it_builds(
+        qtbot, open_window, wait_result, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MNVIEWER_HOME", str(tmp_path / "home"))  # nothing built yet
+    window = open_window(model=SMALL)
+    wait_result(window, model=SMALL)
+    window.status.refresh(window.session, 0.0)
+    assert not window.status.busy.isVisibleTo(window)
+    seen: list[tuple[str, str, bool]] = []
+
+    def on_notice(_level: str, text: str) -> None:
+        window.status.refresh(window.session, 0.0)
+        seen.append((text, window.status.labels["loading"].text(),
+                     window.status.busy.isVisibleTo(window)))
+
+    window.session.notice.connect(on_notice)
+    other = "mobilenet-v1-0.5-160"
+    window.request_engine(model=other, precision="fp16")
+    wait_result(window, model=other)
+    building = [entry for entry in seen if entry[0].startswith(f"building {other}")]
+    assert building, seen
+    assert building[0][1].startswith(f"building {other} (fp16)") and building[0][2], building
+    window.status.refresh(window.session, 0.0)
+    assert not window.status.busy.isVisibleTo(window)
+    assert not window.status.labels["loading"].isVisibleTo(window)
+
+
 def test_compare_mode_shows_both_panes_and_the_speedup(qtbot, open_window,
                                                        wait_result) -> None:
     window = open_window(model=DEFAULT)
@@ -155,8 +181,10 @@ def test_paused_frame_is_classified_again_with_a_new_top_k(qtbot, open_window,
     assert window.views[PRIMARY].result.frame.index == frozen
 
 
-def test_lost_source_notice_stays_until_the_source_is_back(qtbot, open_window) -> None:
+def test_lost_source_notice_stays_until_the_source_is_back(qtbot, open_window,
+                                                           wait_result) -> None:
     window = open_window(model=SMALL)
+    wait_result(window, model=SMALL)  # the load's own notices ("running ...") are all shown
     window.session.capture_event.emit("lost", "source lost, retrying: camera 0 sent no frame")
     qtbot.waitUntil(lambda: window.banner.sticky and window.banner.isVisible(), timeout=2_000)
     assert window.banner.text().startswith("source lost, retrying")

@@ -5,7 +5,8 @@ warm build/ caches, about 1.5 minutes cold; the .deb is packed with zstd to save
 taken from MNVIEWER_PACKAGE_DIR when that points at a folder holding a prebuilt
 mnviewer_*.deb. The app then runs from the unpacked tree with an empty HOME, no MNVIEWER_*
 variables and every download sent to a closed local port, so it must find its models, labels
-and Qt/OpenVINO plugins inside itself.
+and Qt/OpenVINO plugins inside itself. Building a model that is not prebuilt runs in a network
+namespace of its own (`unshare`), so no connection can be made at all.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ pytestmark = pytest.mark.package
 
 REPO = Path(__file__).resolve().parents[2]
 VIDEO = "bottle-detection.mp4"
+DEFAULT_MODEL = "mobilenet-v1-1.0-224"
+# The installed app (/opt/mnviewer, what dpkg's Installed-Size counts) stays within this (du).
+MAX_INSTALLED_MIB = 450
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +108,9 @@ class AppRunner:
                    HTTPS_PROXY=proxy, QT_QPA_PLATFORM="offscreen")
         self.env = env
 
-    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.command), *args], cwd=self.cwd, env=self.env,
+    def run(self, *args: str, timeout: float = 180,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        return subprocess.run([*prefix, str(self.command), *args], cwd=self.cwd, env=self.env,
                               capture_output=True, text=True, timeout=timeout, check=False)
 
     def popen(self, *args: str) -> subprocess.Popen:
@@ -142,6 +147,67 @@ def test_package_installs_command_menu_entry_and_icons(root: Path, deb_file: Pat
     scripts = subprocess.run(["dpkg-deb", "--ctrl-tarfile", str(deb_file)], capture_output=True,
                              check=True).stdout
     assert b"./postrm" in scripts
+
+
+@pytest.fixture(scope="session")
+def no_network() -> tuple[str, ...]:
+    """A command prefix that runs a program with no network at all (loopback down included).
+
+    `unshare --net` in a user namespace of its own where that is allowed, else as root; where
+    neither works, the closed-port proxies of AppRunner are the only guard.
+    """
+    if shutil.which("unshare"):
+        for prefix in (("unshare", "--map-root-user", "--net"), ("unshare", "--net")):
+            probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
+            if probe.returncode == 0:
+                return prefix
+    return ()
+
+
+def test_installed_size_and_contents(root: Path, deb_file: Path,
+                                     report: Callable[[str], None]) -> None:
+    """Within the size limit: the default model prebuilt, source files for the rest, no extras."""
+    bundle = root / "opt" / "mnviewer"
+    kib = int(subprocess.run(["du", "-sk", str(bundle)], capture_output=True, text=True,
+                             check=True).stdout.split()[0])
+    installed = int(subprocess.run(["dpkg-deb", "-f", str(deb_file), "Installed-Size"],
+                                   capture_output=True, text=True, check=True).stdout)
+    report(f"installed size {kib / 1024:.0f} MiB (/opt/mnviewer), "
+           f"Installed-Size {installed / 1024:.0f} MiB")
+    assert kib <= MAX_INSTALLED_MIB * 1024, f"/opt/mnviewer takes {kib / 1024:.0f} MiB"
+    assert installed <= MAX_INSTALLED_MIB * 1024, installed
+    internal = bundle / "_internal"
+    prebuilt = internal / "prebuilt"
+    assert {p.name for p in prebuilt.iterdir()} == {DEFAULT_MODEL, "sources"}
+    assert sorted(p.name for p in (prebuilt / DEFAULT_MODEL).glob("*.xml")) == ["int8.xml"]
+    catalog = json.loads((internal / "models" / "catalog.json").read_text())
+    assert {p.name for p in (prebuilt / "sources").iterdir()} == set(catalog["sources"])
+    frontends = {p.name.split("_frontend")[0].removeprefix("libopenvino_")
+                 for p in (internal / "openvino" / "libs").glob("libopenvino_*_frontend.so*")}
+    assert frontends == {"ir", "tensorflow_lite", "onnx"}, frontends
+    for extra in ("nncf", "ray", "onnx", "ai_edge_litert", "torch", "tensorflow", "pytest"):
+        assert not (internal / extra).exists(), f"{extra} is bundled"
+
+
+def test_other_models_build_on_first_use_with_no_network(
+        app: AppRunner, root: Path, shared_dir: Path, no_network: tuple[str, ...],
+        report: Callable[[str], None]) -> None:
+    """A model that is not prebuilt is built from the bundled source files, offline."""
+    model = "mobilenet-v1-0.25-128"
+    assert not (root / "opt" / "mnviewer" / "_internal" / "prebuilt" / model).exists()
+    start = time.perf_counter()
+    done = app.run("models", "build", model, "--precision", "int8", prefix=no_network)
+    took = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
+    built = app.cwd / "home" / ".cache" / "mnviewer" / "models" / model / "int8.xml"
+    assert built.is_file(), done.stdout
+    report(f"{model} int8 built on first use in {took:.1f} s "
+           f"({' '.join(no_network) or 'closed-port proxies only'})")
+    done = app.run("run", "--source", str(shared_dir / "media" / "parrot.jpg"), "--model", model,
+                   "--precision", "int8", "--out", "out.jsonl", prefix=no_network)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((app.cwd / "out.jsonl").read_text().splitlines()[0])
+    assert record["top"][0]["label"] == "macaw", record
 
 
 def test_headless_run_classifies_the_demo_video_offline(app: AppRunner, shared_dir: Path) -> None:
