@@ -306,7 +306,7 @@ def _put_text(img: np.ndarray, t: Text, scale: float) -> None:
     thick = max(1, round(t.size * scale / 14))
     (tw, th), base = cv2.getTextSize(t.text, font, font_scale, thick)
     if t.vertical:
-        patch = np.full((th + base + 4, tw + 4, 3), 255, np.uint8)
+        patch: np.ndarray = np.full((th + base + 4, tw + 4, 3), 255, np.uint8)
         cv2.putText(patch, t.text, (2, th + 2), font, font_scale, t.color[::-1], thick,
                     cv2.LINE_AA)
         patch = cv2.rotate(patch, cv2.ROTATE_90_COUNTERCLOCKWISE)

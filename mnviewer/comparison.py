@@ -229,13 +229,17 @@ class PairPipeline:
 
     The two take turns on each frame (A, then B, then A on the next frame...), both through
     their own asynchronous queue of one request: neither side's latency includes the other's
-    work, and the next frame is read while the device runs. A pair costs the sum of the two
-    latencies. `stop` may be called from any thread.
+    work, and the next frame is read while the device runs (during A's request on even
+    frames, during B's on odd ones, so that both share the decoding's cost). A pair costs
+    the sum of the two latencies. The first frame also goes once through each side before
+    counting (`warmup`), so that first-request set-up stays out of the latencies. `stop` may
+    be called from any thread.
     """
 
     def __init__(self, source: FrameSource, engine_a: Engine, engine_b: Engine, *,
-                 top_k: int = 1, max_frames: int | None = None):
+                 top_k: int = 1, max_frames: int | None = None, warmup: bool = True):
         self.source = source
+        self.warmup = warmup
         self.engines = (engine_a, engine_b)
         self.top_k = top_k
         self.max_frames = max_frames
@@ -281,18 +285,25 @@ class PairPipeline:
         self.started = time.perf_counter()
         try:
             frame = self.source.read()
+            if frame is not None and self.warmup:
+                for side in (0, 1):
+                    queues[side].submit(frame.image, -1)
+                    wait_for(side, -1)
             index = 0
             while frame is not None and not self._stop.is_set():
-                queues[0].submit(frame.image, index)
+                more = self.max_frames is None or index + 1 < self.max_frames
                 following = None
-                if self.max_frames is None or index + 1 < self.max_frames:
-                    following = self.source.read()  # decoded while A runs
-                a = wait_for(0, index)
-                if a is None:
-                    break
-                queues[1].submit(frame.image, index)
-                b = wait_for(1, index)
-                if b is None:
+                got: list[Inference | None] = [None, None]
+                for side in (0, 1):
+                    queues[side].submit(frame.image, index)
+                    if more and side == index % 2:
+                        # Decoded while one side runs, A and B in turn: both share its cost.
+                        following = self.source.read()
+                    got[side] = wait_for(side, index)
+                    if got[side] is None:
+                        break
+                a, b = got
+                if a is None or b is None:
                     break
                 self.frames += 1
                 yield PairResult(frame, a, b)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import numpy as np
-import openvino as ov
+from typing import TYPE_CHECKING, Any
 
 from mnviewer.atomic import reason
 from mnviewer.errors import DeviceError, UsageError
+
+if TYPE_CHECKING:  # imported where used: the CLI reads METHOD without loading OpenVINO
+    import numpy as np
+    import openvino as ov
 
 KINDS = ("stem", "depthwise", "pointwise", "dense3x3", "classifier", "other")
 KIND_TITLES = {"stem": "stem conv", "depthwise": "depthwise", "pointwise": "1x1 conv",
@@ -126,7 +127,7 @@ def _precision_of(exec_type: str) -> str:
 
 
 def compile_profiled(model: ov.Model, device: str, threads: int | None = None,
-                     precision: str = "int8") -> ov.CompiledModel:
+                     precision: str = "int8", what: str = "the model") -> ov.CompiledModel:
     """One request at a time (LATENCY hint) with per-node counters on."""
     from mnviewer.engine import core
 
@@ -138,7 +139,7 @@ def compile_profiled(model: ov.Model, device: str, threads: int | None = None,
     try:
         return core().compile_model(model, device, config)
     except RuntimeError as exc:
-        raise DeviceError(f"cannot compile {model.get_friendly_name()} with performance "
+        raise DeviceError(f"cannot compile {what} with performance "
                           f"counters for {device} ({reason(exc)}): profile on CPU") from exc
 
 
@@ -146,6 +147,8 @@ def node_times(compiled: ov.CompiledModel, data: np.ndarray, *, warmup: int,
                requests: int, should_stop: Callable[[], bool] | None = None
                ) -> dict[str, tuple[float, ov.ProfilingInfo]]:
     """Executed node -> (mean ms per request, its last counter) over `requests` requests."""
+    import openvino as ov
+
     request = compiled.create_infer_request()
     request.set_input_tensor(ov.Tensor(data, shared_memory=True))
     for _ in range(warmup):
@@ -186,6 +189,8 @@ def profile_model(model_id: str, precision: str = "int8", device: str = "CPU", *
                   threads: int | None = None,
                   should_stop: Callable[[], bool] | None = None) -> Profile:
     """Per-layer and per-kind time and MACs of one request of a built model (see METHOD)."""
+    import numpy as np
+
     from mnviewer.engine import check_device, read_prepared
     from mnviewer.models import builder as build
 
@@ -197,7 +202,8 @@ def profile_model(model_id: str, precision: str = "int8", device: str = "CPU", *
     size = int(built.meta["input_size"][0])
     model = read_prepared(built, None, raw=True)
     kinds = layer_kinds(model)
-    compiled = compile_profiled(model, device, threads, precision)
+    compiled = compile_profiled(model, device, threads, precision,
+                                what=f"{model_id} {precision}")
     data = np.random.default_rng(0).integers(0, 256, (1, size, size, 3), dtype=np.uint8)
     times = node_times(compiled, data, warmup=warmup, requests=requests,
                        should_stop=should_stop)
