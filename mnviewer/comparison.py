@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -97,10 +98,12 @@ class Side:
         return cls(spec, engine.executing_device, int(engine.macs), int(engine.params))
 
 
-def _percentiles(values: array) -> dict[str, float]:
+def _percentiles(values: array | deque[float]) -> dict[str, float]:
     if not len(values):
         return {"p50": 0.0, "p90": 0.0}
-    p50, p90 = np.percentile(np.frombuffer(values, dtype=np.float64), (50, 90))
+    data = np.frombuffer(values, dtype=np.float64) if isinstance(values, array) else \
+        np.fromiter(values, dtype=np.float64, count=len(values))
+    p50, p90 = np.percentile(data, (50, 90))
     return {"p50": round(float(p50), 3), "p90": round(float(p90), 3)}
 
 
@@ -108,14 +111,17 @@ class ComparisonStats:
     """Accumulates per-frame pairs (top-1 index and latency of each side).
 
     Not thread-safe: feed it from one thread. `add` is cheap (two appends and a compare);
-    percentiles are computed when asked for.
+    percentiles are computed when asked for. With `window`, latencies are the last `window`
+    frames' (for a live display); frames and agreement always count every frame since the
+    start or the last `reset`.
     """
 
-    def __init__(self, a: Side, b: Side):
+    def __init__(self, a: Side, b: Side, *, window: int | None = None):
         self.a = a
         self.b = b
-        self._lat_a = array("d")
-        self._lat_b = array("d")
+        self.window = window
+        self._lat_a: array | deque[float] = array("d") if window is None else deque(maxlen=window)
+        self._lat_b: array | deque[float] = array("d") if window is None else deque(maxlen=window)
         self.frames = 0
         self.disagreements = 0
 
@@ -134,8 +140,11 @@ class ComparisonStats:
         return agree
 
     def reset(self) -> None:
-        del self._lat_a[:]
-        del self._lat_b[:]
+        for values in (self._lat_a, self._lat_b):
+            if isinstance(values, array):
+                del values[:]
+            else:
+                values.clear()
         self.frames = self.disagreements = 0
 
     def latency_ms(self, side: str) -> dict[str, float]:

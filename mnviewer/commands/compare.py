@@ -70,12 +70,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"mnviewer: note: A and B are the same variant ({spec_a}): agreement is 1.0 "
                   "by construction and the latencies show the run-to-run spread",
                   file=sys.stderr)
+        name = source.info.name
+        if source.info.kind in ("video", "images"):
+            name = Path(name).name
         stopped = _run(pipeline, stats, f"mnviewer: comparing A {spec_a.label} with B "
-                       f"{spec_b.label} on {source.info.name} (Ctrl+C stops and keeps the "
-                       "result)")
+                       f"{spec_b.label} on {name} (Ctrl+C stops and keeps the result)")
     result = stats.to_json()
     text = json.dumps(result, indent=1)
-    header = _header(stats, pipeline.frames, pipeline.wall_s, source.info.name)
+    header = _header(stats, pipeline.frames, pipeline.wall_s, name)
     print(header, file=sys.stderr if to_stdout else sys.stdout)
     if to_stdout:
         print(text)

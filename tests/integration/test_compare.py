@@ -89,6 +89,17 @@ def test_stats_say_slower_and_more_macs() -> None:
     assert "4.0× more MACs" in headline(stats) and "2.00× slower" in headline(stats)
 
 
+def test_stats_window_keeps_recent_latencies_and_counts_every_frame() -> None:
+    stats = ComparisonStats(*_sides(), window=3)
+    for ms in (100.0, 100.0, 1.0, 1.0, 1.0):
+        stats.add(7, ms, 8, 2 * ms)
+    assert stats.latency_ms("a") == {"p50": 1.0, "p90": 1.0}
+    assert stats.speedup == 2.0
+    assert stats.frames == 5 and stats.disagreements == 5 and stats.top1_agreement == 0.0
+    stats.reset()
+    assert stats.latency_ms("b") == {"p50": 0.0, "p90": 0.0} and stats.frames == 0
+
+
 # --- the paired frame loop ----------------------------------------------------------------
 
 def test_pairs_come_in_frame_order_and_match_each_engine_alone(shared_dir: Path) -> None:
