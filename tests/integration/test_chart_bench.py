@@ -64,7 +64,7 @@ def test_bench_measured_top1_is_plotted_filled(shared_dir: Path, tmp_path: Path)
     root = ElementTree.parse(svg).getroot()
     points = [c for c in root.iter(f"{SVG}circle") if c.get("r") == "5"]
     assert len(points) == 1 and points[0].get("fill") != "white"
-    assert "top-1 measured on imagenet-sample" in " ".join(
+    assert "top-1 measured on imagenet-sample (100 labelled images)" in " ".join(
         t.text or "" for t in root.iter(f"{SVG}text"))
 
 
