@@ -45,7 +45,8 @@ class VariantSpec:
 
 
 def parse_variant(text: str) -> VariantSpec:
-    """'model[:precision[:device]]' -> VariantSpec (defaults int8, CPU).
+    """'model[:precision[:device]]' -> VariantSpec (defaults int8, or fp32 for a model that
+    has no int8 build, and CPU).
 
     Raises UsageError naming the unknown model, precision or device and listing the choices.
     The device part may itself hold colons (``HETERO:GPU,CPU``).
@@ -56,12 +57,18 @@ def parse_variant(text: str) -> VariantSpec:
     model_id = parts[0].strip()
     if not model_id:
         raise UsageError(f"variant '{text}' names no model: write model[:precision[:device]]")
-    load_catalog().get(model_id)  # UsageError listing the known ids
-    precision = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else \
-        DEFAULT_PRECISION
+    spec = load_catalog().get(model_id)  # UsageError listing the known ids
+    available = spec.precisions
+    default = next((p for p in (DEFAULT_PRECISION, "fp32", "fp16") if p in available),
+                   DEFAULT_PRECISION)
+    precision = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else default
     if precision not in PRECISIONS:
         raise UsageError(f"unknown precision '{precision}' in variant '{text}': choose one of "
                          f"{', '.join(PRECISIONS)}")
+    if precision not in available:
+        raise UsageError(f"{model_id} has no {precision} build (a float model imported without "
+                         f"calibration images) in variant '{text}': choose one of "
+                         f"{', '.join(available)}")
     device = parts[2].strip() if len(parts) > 2 and parts[2].strip() else DEFAULT_DEVICE
     return VariantSpec(model_id, precision, _check_device(device, text))
 
