@@ -223,10 +223,12 @@ def chart_points(rows: list[BenchRow]) -> list[ChartPoint]:
     points = []
     for r in rows:
         measured = r.top1 is not None
-        note = "" if measured or r.published_top1 is not None else (
-            "not published" if r.top1_source.startswith("not published") else "no top-1")
-        if r.published_top1 is None and "untrained" in r.top1_source:
-            note = "untrained"
+        note = ""
+        if not measured and r.published_top1 is None:
+            if "untrained" in r.top1_source:
+                note = "untrained"
+            elif r.top1_source.startswith("not published"):
+                note = "not published"
         points.append(ChartPoint(
             label=short_label(r.id, r.precision), series=r.device,
             top1=r.top1 if measured else r.published_top1,
