@@ -192,10 +192,10 @@ class ComparisonStats:
                 "disagreements": self.disagreements}
 
 
-def headline(stats: ComparisonStats) -> str:
-    """E.g. 'A 3.6× fewer MACs → 2.9× faster · top-1 agreement 97.0% (3 of 100 frames differ)'.
-
-    Says 'measuring…' until both sides have latencies.
+def headline(stats: ComparisonStats, where: str = "") -> str:
+    """E.g. 'A: 3.6× fewer MACs → 2.9× faster · top-1 agreement 97.0% (3 of 100 frames
+    differ)'; `where` (e.g. ' on this CPU') follows the verdict. Says 'measuring…' until both
+    sides have latencies.
     """
     ratio = stats.mac_ratio
     if ratio is None:
@@ -211,7 +211,7 @@ def headline(stats: ComparisonStats) -> str:
         return f"A: {macs} → measuring…"
     verdict = f"{speed:.2f}× faster" if speed >= 1 else f"{1 / speed:.2f}× slower"
     agreement = stats.top1_agreement or 0.0
-    return (f"A: {macs} → {verdict} · top-1 agreement {agreement:.1%} "
+    return (f"A: {macs} → {verdict}{where} · top-1 agreement {agreement:.1%} "
             f"({stats.disagreements} of {stats.frames} frames differ)")
 
 
@@ -223,7 +223,14 @@ def summary_text(stats: ComparisonStats) -> str:
         lines.append(f"{key.upper()}: {side.spec.model_id} {side.spec.precision} on "
                      f"{side.device}: p50 {lat['p50']:.2f} ms, p90 {lat['p90']:.2f} ms, "
                      f"{side.macs / 1e6:.1f} M MACs, {side.params / 1e6:.2f} M params")
-    lines.append(headline(stats))
+    where = ""
+    if stats.a.device == stats.b.device:
+        from mnviewer.engine import device_name
+
+        first = stats.a.device.split(",")[0]
+        name = device_name(first)
+        where = f" on this {first}" + (f" ({name})" if name and name != first else "")
+    lines.append(headline(stats, where))
     return "\n".join(lines)
 
 
@@ -305,6 +312,7 @@ class PairPipeline:
                 for side in (0, 1):
                     queues[side].submit(frame.image, -1)
                     wait_for(side, -1)
+                self.started = time.perf_counter()  # the rate counts compared frames only
             index = 0
             while frame is not None and not self._stop.is_set():
                 more = self.max_frames is None or index + 1 < self.max_frames
