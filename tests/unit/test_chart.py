@@ -145,4 +145,4 @@ def test_labels_stay_inside_the_chart() -> None:
     for t in labels:
         w = text_width(t.text, t.size)
         x0 = t.x if t.anchor == "start" else t.x - w if t.anchor == "end" else t.x - w / 2
-        assert 0 <= x0 and x0 + w <= layout.width, t
+        assert x0 >= 0 and x0 + w <= layout.width, t
