@@ -65,8 +65,11 @@ class RayExecutor:
         try:
             if self.address == "local":
                 workers = self.workers or os.cpu_count() or 1
+                # Ray lowers its workers' priority (nice 15) to keep its own processes
+                # responsive; here they are this command's work and keep its priority.
                 ray.init(address="local", num_cpus=workers * threads,
-                         include_dashboard=False, **common)
+                         include_dashboard=False, _system_config={"worker_niceness": 0},
+                         **common)
             else:
                 ray.init(address=self.address, **common)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...

@@ -257,3 +257,31 @@ def test_shipped_model_compiles_where_its_sources_are_missing(
     finally:
         core().set_property("CPU", {"ENABLE_CPU_PINNING": pinning})
     assert read_jsonl(Path(task.jsonl))[0]["top"][0]["label"]
+
+
+def test_sigterm_keeps_finished_files_and_drops_the_partial_one(clips: Path, tmp_path: Path,
+                                                                shared_dir: Path) -> None:
+    import time
+
+    src = tmp_path / "src"
+    shutil.copytree(clips, src)
+    os.symlink(shared_dir / "media" / "bottle-detection.mp4", src / "zz-long.mp4")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "mnviewer", "batch", str(src), "--out-dir",
+                             str(out), "--model", MODEL], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not [p for p in out.glob(".zz-long.mp4.partial-*.jsonl") if p.stat().st_size]:
+        assert time.monotonic() < deadline and proc.poll() is None, "never started the video"
+        time.sleep(0.02)
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    # Files of a folder come before its subfolders: the long video is the second source.
+    assert [(e["output"], e["status"]) for e in summary["sources"]] == [
+        ("bottle.mp4.jsonl", "done"), ("zz-long.mp4.jsonl", "pending"),
+        ("cam2/cars.mp4.jsonl", "pending"), ("photos.jsonl", "pending")]
+    assert summary["interrupted"] == "SIGTERM"
+    assert not (out / "zz-long.mp4.jsonl").exists() and not list(out.glob(".*partial*"))
+    assert batch(str(src), "--out-dir", str(out)) == 0
+    assert len(read_jsonl(out / "zz-long.mp4.jsonl")) == 1189
