@@ -22,17 +22,19 @@ from PySide6.QtWidgets import (
 
 from mnviewer.engine import Engine
 from mnviewer.errors import MnviewerError, OutputError, SourceError
+from mnviewer.gui import pair_picker
 from mnviewer.gui import settings as settings_io
 from mnviewer.gui.about import AboutDialog
 from mnviewer.gui.actions import create_actions, fill_toolbar
 from mnviewer.gui.bench_panel import BenchPanel
-from mnviewer.gui.compare import CompareHeader, pair_sides
+from mnviewer.gui.compare import CompareHeader, CompareMode
 from mnviewer.gui.first_run import BuildDialog
-from mnviewer.gui.models import EngineRequest, any_built, is_trained, partner_of
+from mnviewer.gui.models import EngineRequest, any_built, is_trained
 from mnviewer.gui.notices import NoticeBanner
 from mnviewer.gui.opening import describe, is_camera, probe_cameras
 from mnviewer.gui.outputs import Outputs
 from mnviewer.gui.overlay import overlay_for
+from mnviewer.gui.pair_render import draw_pair, render_pair
 from mnviewer.gui.plot import LatencyPlot
 from mnviewer.gui.selectors import ControlBar, MirrorBar
 from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
@@ -87,8 +89,10 @@ class MainWindow(QMainWindow):
         self.build_dialog: BuildDialog | None = None
         self.outputs = Outputs(self.views[PRIMARY], self.settings, self)
         self.commands = create_actions(self)
+        self.compare_mode = CompareMode(self.session, self.views, self.header, self)
         self._layout()
         self._connect()
+        self._setup_compare()
         self._apply_settings()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
@@ -251,7 +255,7 @@ class MainWindow(QMainWindow):
         self.notify("info", f"loading {request.label}…")
         self.session.load(PRIMARY, request)
         if self.session.comparing:
-            self._load_partner(request)
+            self.compare_mode.follow(request)
 
     def _newest_request(self) -> EngineRequest:
         """The main pane's newest request, else what the settings ask for."""
@@ -259,17 +263,9 @@ class MainWindow(QMainWindow):
         return self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
                                                                  st.device)
 
-    def _load_partner(self, primary: EngineRequest) -> bool:
-        partner = partner_of(primary.model)
-        if partner is None:
-            self.notify("warning", f"{primary.model} has no full-convolution twin to compare")
-            self.commands.compare.setChecked(False)
-            return False
-        self.session.start_compare(EngineRequest(partner, primary.precision, primary.device))
-        return True
-
     def _on_engine_ready(self, pane: int, engine: Engine) -> None:
         self.plot.clear(pane)
+        self.compare_mode.engines_changed()
         if pane == PARTNER:
             return
         self.controls.show_engine(engine)
@@ -282,14 +278,15 @@ class MainWindow(QMainWindow):
     def _on_engine_failed(self, pane: int, message: str) -> None:
         self.notify("error", message)
         if pane == PARTNER:
-            self.commands.compare.setChecked(False)
+            if self.session.comparing:
+                self.compare_mode.partner_failed(message)
             return
         running = self.session.engine(PRIMARY)
         if running is not None:
             self.controls.show_engine(running)
             request = self.session.requested(PRIMARY)
             if self.session.comparing and request is not None:
-                self._load_partner(request)  # it was switched along: switch it back
+                self.compare_mode.follow(request)  # a twin switched along: switch it back
         elif self.options.automated:
             self._fail(MnviewerError(message))
 
@@ -307,18 +304,13 @@ class MainWindow(QMainWindow):
                               trained=is_trained(result.model_id))
         self.views[pane].show_result(result, overlay)
         self.plot.add(pane, result.infer_ms, result.model_id)
-        if pane == PRIMARY:
-            self.outputs.add(result)
         if self.session.comparing:
-            self._update_header()
+            self.compare_mode.result_shown()
+            self._record_pair(pane)
+        elif pane == PRIMARY:
+            self.outputs.add(result)
         if self.options.quit_after and self.session.frames(PRIMARY) >= self.options.quit_after:
             self._finish()
-
-    def _update_header(self) -> None:
-        sides = pair_sides([self.session.engine(PRIMARY), self.session.engine(PARTNER)],
-                           [view.result for view in self.views])
-        if sides is not None:
-            self.header.show_sides(*sides)
 
     def overlay_text(self, pane: int = PRIMARY) -> str:
         """What the overlay of `pane` says now (for tests and accessibility)."""
@@ -372,15 +364,11 @@ class MainWindow(QMainWindow):
         if on == self.session.comparing:
             return
         if on:
-            if not self._load_partner(self._newest_request()):
-                return
-            self.header.reset("Loading the full-convolution twin…")
-            self.views[PARTNER].clear("Loading the full-convolution twin…")
+            self.compare_mode.start_twin(self._newest_request())
         else:
-            self.session.stop_compare()
+            self.compare_mode.stop()
             self.plot.clear(PARTNER)
-        self.header.setVisible(on)
-        self.views[PARTNER].setVisible(on)
+        self._show_compare(on)
 
     def _on_bench_running(self, running: bool) -> None:
         # Live inference would compete with the benchmark for the same cores.
@@ -391,6 +379,42 @@ class MainWindow(QMainWindow):
         elif not running and self._paused_for_bench:
             self._paused_for_bench = False
             self.session.set_paused(False)
+
+    # --- compare any pair ----------------------------------------------------------------
+
+    def _setup_compare(self) -> None:
+        self.compare_mode.notice.connect(self.notify)
+        self.outputs.compose = lambda: (render_pair(self.views, self.header)
+                                        if self.session.comparing else None)
+        self.commands_pair = pair_picker.install_action(self)
+
+    def _show_compare(self, on: bool) -> None:
+        self.header.setVisible(on)
+        self.views[PARTNER].setVisible(on)
+
+    def compare_pair(self, a: EngineRequest, b: EngineRequest) -> None:
+        """Compare mode with `a` in the main pane and `b` beside it, on the same frames."""
+        self.compare_mode.start_pair(a, b)
+        self._show_compare(True)
+        self.commands.compare.blockSignals(True)  # checked without restarting as the twin
+        self.commands.compare.setChecked(True)
+        self.commands.compare.blockSignals(False)
+
+    def ask_compare_pair(self) -> None:
+        a = self._newest_request()
+        b = self.session.requested(PARTNER) if self.session.comparing else None
+        picker = pair_picker.PairPicker(a, b or a, self)
+        if picker.exec():
+            self.compare_pair(*picker.chosen())
+
+    def _record_pair(self, pane: int) -> None:
+        """In compare mode a recording gets both panes and the header once both showed a frame."""
+        a, b = (view.result for view in self.views)
+        if self.outputs.recording is None or a is None or b is None or a.frame is not b.frame:
+            return
+        lines = self.header.plain_text.splitlines()
+        marker = self.views[PRIMARY].marker
+        self.outputs.add(lambda: draw_pair(a, b, lines, marker))
 
     # --- snapshot and recording ----------------------------------------------------------
 

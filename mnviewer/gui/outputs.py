@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from mnviewer.gui.overlay import render_annotated
-from mnviewer.gui.recorder import Recording
+from mnviewer.gui.recorder import ImageJob, Recording
 from mnviewer.gui.settings import Settings, snapshot_folder
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
@@ -33,6 +35,8 @@ class Outputs(QObject):
         self.view = view
         self.settings = settings
         self.recording: Recording | None = None
+        # Compare mode: draws both panes and the header in place of the main view alone.
+        self.compose: Callable[[], QImage | None] | None = None
         self._failed.connect(self._on_failed, QUEUED)
 
     def _folder(self) -> Path | None:
@@ -59,7 +63,9 @@ class Outputs(QObject):
         if path.suffix.lower() != ".png":
             path = path.with_name(path.name + ".png")
         overlay = view.overlay if view.show_overlay else None
-        image = render_annotated(view.result.frame.image, overlay, mirror=view.mirror)
+        composed = self.compose() if self.compose is not None else None
+        image = composed or render_annotated(view.result.frame.image, overlay,
+                                             mirror=view.mirror)
         if not image.save(str(path)):
             self.notice.emit("error", f"cannot write {path}: choose another folder")
             return None
@@ -101,8 +107,8 @@ class Outputs(QObject):
         if not recording.failed:  # a failure has been reported as an error already
             self.notice.emit("info", f"saved {recording.written} frames to {recording.path}")
 
-    def add(self, result: FrameResult) -> None:
-        """Record `result` if recording (never waits)."""
+    def add(self, result: FrameResult | ImageJob) -> None:
+        """Record `result` (or the frame a job draws) if recording (never waits)."""
         if self.recording is not None:
             self.recording.add(result)
 

@@ -11,10 +11,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from mnviewer.errors import MnviewerError
 from mnviewer.headless import VideoRecorder, draw_overlay
 from mnviewer.pipeline import FrameResult
 
+# Draws one frame on the recording thread (compare mode composes both panes this way).
+ImageJob = Callable[[], np.ndarray]
 # About a second of frames: if encoding falls further behind, frames are skipped rather than
 # piling up in memory.
 QUEUE_FRAMES = 30
@@ -29,12 +33,13 @@ class Recording:
         self.failed = False
         self._recorder = VideoRecorder(path, fps)
         self._on_error = on_error
-        self._queue: queue.Queue[FrameResult | None] = queue.Queue(QUEUE_FRAMES)
+        self._queue: queue.Queue[FrameResult | ImageJob | None] = queue.Queue(QUEUE_FRAMES)
         self._thread = threading.Thread(target=self._run, name="recording", daemon=True)
         self._thread.start()
 
-    def add(self, result: FrameResult) -> None:
-        """Queue a result without waiting; skipped when the encoder is behind or has failed."""
+    def add(self, result: FrameResult | ImageJob) -> None:
+        """Queue a result (or a job that draws the frame) without waiting; skipped when the
+        encoder is behind or has failed."""
         if not self._thread.is_alive():
             return
         with contextlib.suppress(queue.Full):
@@ -52,8 +57,9 @@ class Recording:
 
     def _run(self) -> None:
         try:
-            while (result := self._queue.get()) is not None:
-                self._recorder.write(draw_overlay(result.frame.image, result))
+            while (item := self._queue.get()) is not None:
+                image = item() if callable(item) else draw_overlay(item.frame.image, item)
+                self._recorder.write(image)
                 self.written += 1
         except MnviewerError as exc:
             self._fail(str(exc))
