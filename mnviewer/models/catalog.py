@@ -40,6 +40,8 @@ class ModelSpec:
     fullconv: bool = False
     base_id: str = ""
     seed: int = 0
+    published_top1: float | None = None  # ImageNet top-1 published for the source file
+    top1_source: str = ""  # where that figure is published, or why there is none
 
     @property
     def model_sources(self) -> tuple[str, ...]:
@@ -83,7 +85,16 @@ def _spec(raw: dict) -> ModelSpec:
         paper_macs=float(paper.get("macs", 0)),
         paper_params=float(paper.get("params", 0)),
         seed=int(raw.get("seed", 0)),
+        **_published_top1(raw.get("published_top1")),
     )
+
+
+def _published_top1(raw: dict | None) -> dict:
+    if not raw:
+        return {}
+    value = raw.get("value")
+    return {"published_top1": None if value is None else float(value),
+            "top1_source": str(raw.get("source", ""))}
 
 
 def _twin(spec: ModelSpec) -> ModelSpec:
