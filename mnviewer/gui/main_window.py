@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from mnviewer.engine import Engine
 from mnviewer.errors import MnviewerError, OutputError, SourceError
-from mnviewer.gui import pair_picker
+from mnviewer.gui import pair_picker, profile_panel
 from mnviewer.gui import settings as settings_io
 from mnviewer.gui.about import AboutDialog
 from mnviewer.gui.actions import create_actions, fill_toolbar
@@ -36,6 +36,7 @@ from mnviewer.gui.outputs import Outputs
 from mnviewer.gui.overlay import overlay_for
 from mnviewer.gui.pair_render import draw_pair, render_pair
 from mnviewer.gui.plot import LatencyPlot
+from mnviewer.gui.profile_panel import ProfilePanel
 from mnviewer.gui.selectors import ControlBar, MirrorBar
 from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
 from mnviewer.gui.status import StatusLine
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self._layout()
         self._connect()
         self._setup_compare()
+        self._setup_profile()
         self._apply_settings()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
@@ -416,6 +418,19 @@ class MainWindow(QMainWindow):
         marker = self.views[PRIMARY].marker
         self.outputs.add(lambda: draw_pair(a, b, lines, marker))
 
+    # --- profile panel -------------------------------------------------------------------
+
+    def _setup_profile(self) -> None:
+        self.profile_panel = ProfilePanel()
+        self.profile_panel.notice.connect(self.notify)
+        self.profile_dock = profile_panel.install(self, self.profile_panel)
+        self.session.engine_ready.connect(self._follow_profile)
+
+    def _follow_profile(self, pane: int, engine: Engine) -> None:
+        if pane == PRIMARY:
+            self.profile_panel.follow(EngineRequest(engine.model_id, engine.precision,
+                                                    engine.device))
+
     # --- snapshot and recording ----------------------------------------------------------
 
     def snapshot(self, path: Path | None = None) -> Path | None:
@@ -485,6 +500,7 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self.outputs.close()
         self.bench.shutdown()
+        self.profile_panel.shutdown()
         if self.build_dialog is not None:
             self.build_dialog.shutdown()
         self.session.shutdown()
