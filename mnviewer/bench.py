@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import openvino as ov
@@ -19,6 +20,9 @@ import openvino as ov
 from mnviewer.engine import Engine
 from mnviewer.models.catalog import load_catalog, twin_of
 from mnviewer.pipeline import percentiles
+
+if TYPE_CHECKING:
+    from mnviewer.chart import ChartPoint
 
 WARMUP_S = 0.3
 ProgressFn = Callable[[int, int, str], None]
@@ -38,6 +42,8 @@ class BenchRow:
     speedup_vs_fullconv: float | None = None  # twin latency p50 / this latency p50
     mac_ratio: float | None = None  # twin MACs / these MACs
     requests: int = 1
+    published_top1: float | None = None  # the checkpoint's published ImageNet top-1
+    top1_source: str = ""  # where it is published (or why there is none)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -113,11 +119,13 @@ def bench_variant(model_id: str, precision: str, device: str, seconds: float,
         from mnviewer.evaluate import evaluate
 
         top1 = evaluate(Engine(model_id, precision, device), images).top1
+    spec = load_catalog().get(model_id)
     return BenchRow(
         id=model_id, precision=precision, device=lat_engine.executing_device,
         latency_ms=percentiles(samples, (50, 90), digits=4),
         throughput_fps=round(fps, 1), macs=lat_engine.macs, params=lat_engine.params,
         top1=top1, requests=tput_engine.requests,
+        published_top1=spec.published_top1, top1_source=spec.top1_source,
     )
 
 
@@ -162,7 +170,7 @@ def run_benchmark(model_ids: list[str], precisions: list[str], devices: list[str
 
 
 FIELDS = ("id", "precision", "device", "latency_p50_ms", "latency_p90_ms", "throughput_fps",
-          "macs", "params", "top1", "speedup_vs_fullconv", "mac_ratio")
+          "macs", "params", "top1", "speedup_vs_fullconv", "mac_ratio", "published_top1")
 
 
 def rows_to_json(rows: list[BenchRow]) -> str:
@@ -178,7 +186,8 @@ def rows_to_csv(rows: list[BenchRow]) -> str:
                          r.throughput_fps, r.macs, r.params,
                          "" if r.top1 is None else r.top1,
                          "" if r.speedup_vs_fullconv is None else r.speedup_vs_fullconv,
-                         "" if r.mac_ratio is None else r.mac_ratio])
+                         "" if r.mac_ratio is None else r.mac_ratio,
+                         "" if r.published_top1 is None else r.published_top1])
     return buf.getvalue()
 
 
@@ -189,9 +198,64 @@ def rows_to_table(rows: list[BenchRow]) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         top1 = "-" if r.top1 is None else f"{r.top1:.1%}"
+        if r.top1 is None and r.published_top1 is not None:
+            top1 = f"{r.published_top1:.1%}*"
         speed = "" if r.speedup_vs_fullconv is None else (
             f"{r.speedup_vs_fullconv:.1f}x faster, {r.mac_ratio:.1f}x fewer MACs")
         lines.append(f"{r.id:34} {r.precision:5} {r.device:6} {r.latency_ms['p50']:8.3f} "
                      f"{r.latency_ms['p90']:8.3f} {r.throughput_fps:8.1f} "
                      f"{r.macs / 1e6:7.0f}M {r.params / 1e6:6.2f}M {top1:>6}  {speed}")
+    if any(r.top1 is None and r.published_top1 is not None for r in rows):
+        lines.append("* published ImageNet top-1 of the checkpoint (its source is named in "
+                     "models/catalog.json); --images DIR measures top-1 here")
     return "\n".join(lines)
+
+
+def short_label(model_id: str, precision: str) -> str:
+    """E.g. 'v1-0.25-128 int8' for a chart point."""
+    return f"{model_id.removeprefix('mobilenet-')} {precision}"
+
+
+def chart_points(rows: list[BenchRow]) -> list[ChartPoint]:
+    """One chart point per row: measured top-1 when the row has one, else the published one."""
+    from mnviewer.chart import ChartPoint
+
+    points = []
+    for r in rows:
+        measured = r.top1 is not None
+        note = "" if measured or r.published_top1 is not None else (
+            "not published" if r.top1_source.startswith("not published") else "no top-1")
+        if r.published_top1 is None and "untrained" in r.top1_source:
+            note = "untrained"
+        points.append(ChartPoint(
+            label=short_label(r.id, r.precision), series=r.device,
+            top1=r.top1 if measured else r.published_top1,
+            top1_kind="measured" if measured else "published",
+            latency_ms=r.latency_ms.get("p50"), macs=r.macs, params=r.params, note=note))
+    return points
+
+
+def chart_footnote(rows: list[BenchRow], images: Path | None = None) -> str:
+    """Where the chart's top-1 figures come from."""
+    parts = []
+    if images is not None and any(r.top1 is not None for r in rows):
+        n = sum(1 for _ in images.glob("*")) if images.is_dir() else 0
+        parts.append(f"top-1 measured on {images.name} ({n} files)")
+    published = [r for r in rows if r.top1 is None and r.published_top1 is not None]
+    if published:
+        source = published[0].top1_source.split(":", 1)[0].split(",")[0]
+        parts.append(f"hollow: published ImageNet top-1 of each checkpoint ({source}; "
+                     "twins share their MobileNet's weights and predictions)")
+    return "; ".join(parts)
+
+
+def write_chart(path: Path, rows: list[BenchRow], axis: str = "latency",
+                images: Path | None = None) -> None:
+    """The accuracy-against-cost chart of benchmark rows, as .png or .svg."""
+    from mnviewer.chart import save_chart
+
+    titles = {"latency": "ImageNet top-1 against measured latency",
+              "macs": "ImageNet top-1 against mult-adds",
+              "params": "ImageNet top-1 against parameters"}
+    save_chart(path, chart_points(rows), axis, title=titles[axis],
+               footnote=chart_footnote(rows, images))

@@ -174,12 +174,14 @@ def layout_chart(points: list[ChartPoint], axis: str = "latency", *, width: int 
             out.lines.append(Line(px(a.x(axis) or 1), py(100 * (a.top1 or 0)),
                                   px(b.x(axis) or 1), py(100 * (b.top1 or 0)), color, 1.5,
                                   dashed=True))
-    boxes: list[tuple[float, float, float, float]] = []
-    for p in sorted(out.plotted, key=lambda p: (p.x(axis) or 0)):
-        x, y = px(p.x(axis) or 1), py(100 * (p.top1 or 0))
+    ordered = sorted(out.plotted, key=lambda p: (p.x(axis) or 0))
+    where = [(px(p.x(axis) or 1), py(100 * (p.top1 or 0))) for p in ordered]
+    # Labels keep clear of every dot and of each other.
+    boxes = [(x - 7, y - 7, x + 7, y + 7) for x, y in where]
+    for p, (x, y) in zip(ordered, where, strict=True):
         out.dots.append(Dot(x, y, 5, colors[p.series], filled=p.top1_kind == "measured"))
         out.texts.append(_place_label(p.label, x, y, boxes, (left, top, right, bottom)))
-    _legend(out, colors, left + 10, top + 14, points)
+    _legend(out, colors, left + 20, top + 14, points)
     notes = [footnote] if footnote else []
     if out.omitted:
         notes.append("not plotted (no top-1): " + ", ".join(
@@ -224,7 +226,7 @@ def _legend(out: ChartLayout, colors: dict[str, Rgb], x: float, y: float,
     for i, (text, color, filled) in enumerate(items):
         cy = y + 18 * i
         if text.startswith("dashed"):
-            out.lines.append(Line(x - 9, cy, x + 7, cy, color, 1.5, dashed=True))
+            out.lines.append(Line(x - 10, cy, x + 10, cy, color, 1.5, dashed=True))
         else:
             out.dots.append(Dot(x, cy, 4, color, filled))
         out.texts.append(Text(x + 12, cy + 4, text, 12))
@@ -281,7 +283,7 @@ def to_png(layout: ChartLayout, scale: float = 2.0) -> np.ndarray:
             cv2.line(img, pt(ln.x1, ln.y1), pt(ln.x2, ln.y2), bgr(ln.color), thick, cv2.LINE_AA)
             continue
         length = math.hypot(ln.x2 - ln.x1, ln.y2 - ln.y1)
-        steps = max(1, int(length / 10))
+        steps = max(1, round(length / 10))
         for i in range(steps):
             a, b = i / steps, min(1.0, (i + 0.6) / steps)
             cv2.line(img, pt(ln.x1 + (ln.x2 - ln.x1) * a, ln.y1 + (ln.y2 - ln.y1) * a),

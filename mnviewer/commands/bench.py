@@ -34,13 +34,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument("--precision", nargs="+", action="extend", choices=PRECISIONS,
                      metavar="P", help="int8, fp16, fp32 (default: int8)")
     cmd.add_argument("--device", nargs="+", action="extend", metavar="D",
-                     help="devices (default: CPU)")
+                     help="devices, each measured as its own series (default: CPU)")
     cmd.add_argument("--seconds", type=float, default=2.0, metavar="S",
                      help="measuring time per variant and mode (default 2)")
     cmd.add_argument("--images", type=Path, metavar="DIR",
                      help="folder with index.csv for top-1")
     cmd.add_argument("--json", type=Path, metavar="FILE", help="write the rows as JSON")
     cmd.add_argument("--csv", type=Path, metavar="FILE", help="write the rows as CSV")
+    cmd.add_argument("--plot", type=Path, action="append", metavar="FILE",
+                     help="write the accuracy-against-cost chart (.png or .svg; repeat for "
+                     "both): top-1 (measured with --images, else each checkpoint's published "
+                     "figure, drawn hollow) against cost, one series per device, Pareto "
+                     "front dashed")
+    cmd.add_argument("--plot-axis", choices=("latency", "macs", "params"), default="latency",
+                     help="the chart's x axis: measured latency p50 (default), MACs or "
+                     "parameters, all log scale")
     cmd.set_defaults(func=_cmd_bench)
 
 
@@ -60,9 +68,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         raise UsageError(f"--seconds {args.seconds} must be positive")
     devices = [check_device(d) for d in (args.device or ["CPU"])]
-    for path, what in ((args.json, "JSON file"), (args.csv, "CSV file")):
+    for path, what in ((args.json, "JSON file"), (args.csv, "CSV file"),
+                       *((p, "chart file") for p in args.plot or [])):
         if path is not None:
             check_writable(path, what)
+    for path in args.plot or []:
+        if path.suffix.lower() not in (".png", ".svg"):
+            raise UsageError(f"chart file {path} must end in .png or .svg: choose such a name")
     precisions = list(dict.fromkeys(args.precision or ["int8"]))
     bar = tqdm(total=len(ids) * len(devices) * len(precisions), unit="variant",
                file=sys.stderr, disable=not sys.stderr.isatty())
@@ -80,4 +92,6 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         write_text_atomic(args.json, bench.rows_to_json(rows))
     if args.csv:
         write_text_atomic(args.csv, bench.rows_to_csv(rows))
+    for path in args.plot or []:
+        bench.write_chart(path, rows, args.plot_axis, images=args.images)
     return 0
