@@ -42,6 +42,7 @@ from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
 from mnviewer.gui.status import StatusLine
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
+from mnviewer.pipeline import FrameResult
 from mnviewer.sources import SourceInfo
 
 log = logging.getLogger(__name__)
@@ -308,7 +309,7 @@ class MainWindow(QMainWindow):
         self.plot.add(pane, result.infer_ms, result.model_id)
         if self.session.comparing:
             self.compare_mode.result_shown()
-            self._record_pair(pane)
+            self._record_pair(pane, result)
         elif pane == PRIMARY:
             self.outputs.add(result)
         if self.options.quit_after and self.session.frames(PRIMARY) >= self.options.quit_after:
@@ -409,10 +410,16 @@ class MainWindow(QMainWindow):
         if picker.exec():
             self.compare_pair(*picker.chosen())
 
-    def _record_pair(self, pane: int) -> None:
+    def _record_pair(self, pane: int, result: FrameResult) -> None:
         """In compare mode a recording gets both panes and the header once both showed a frame."""
+        if self.outputs.recording is None:
+            return
         a, b = (view.result for view in self.views)
-        if self.outputs.recording is None or a is None or b is None or a.frame is not b.frame:
+        if b is None or self.compare_mode.failed:  # side B does not run: side A alone
+            if pane == PRIMARY:
+                self.outputs.add(result)
+            return
+        if a is None or a.frame is not b.frame:
             return
         lines = self.header.plain_text.splitlines()
         marker = self.views[PRIMARY].marker

@@ -166,3 +166,21 @@ def test_pair_picker_offers_every_model_precision_and_device(qtbot) -> None:
     b.model.setCurrentText(OTHER)
     b.precision.setCurrentText("fp16")
     assert picker.chosen() == (request(SMALL), request(OTHER, "fp16"))
+
+
+def test_a_chosen_side_b_stays_when_the_main_model_changes(qtbot, open_window,
+                                                           wait_result) -> None:
+    window = start_pair(qtbot, open_window, wait_result, request(SMALL), request(SMALL, "fp32"))
+    wait_figures(qtbot, window)
+    window.request_engine(model=OTHER)
+    wait_result(window, model=OTHER)
+    figures = wait_figures(qtbot, window)
+    assert (figures.a.model, figures.a.precision) == (OTHER, "int8")
+    assert (figures.b.model, figures.b.precision) == (SMALL, "fp32")
+
+
+def test_compare_any_pair_is_in_the_view_menu(qtbot, open_window) -> None:
+    window = open_window(model=SMALL)
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    pair = next(a for a in view.actions() if a.text() == "Compare any &pair…")
+    assert pair.shortcut().toString() == "Shift+C"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from mnviewer.gui.models import EngineRequest
 from mnviewer.gui.profile_panel import COLUMNS
 from mnviewer.gui.session import PRIMARY
 from mnviewer.profiling import KINDS
@@ -76,3 +77,14 @@ def test_closed_panel_profiles_nothing(qtbot, open_window, wait_result) -> None:
     window.request_engine(model=SMALL)
     wait_result(window, model=SMALL)
     assert panel.runs == 1 and panel.task is None
+
+
+def test_a_device_that_cannot_be_profiled_says_so(qtbot, open_window, wait_result) -> None:
+    window = open_window(model=SMALL)
+    wait_result(window, model=SMALL)
+    panel = window.profile_panel
+    open_profile(qtbot, window)
+    panel.follow(EngineRequest(SMALL, "int8", "NPU.7"))
+    qtbot.waitUntil(lambda: panel.title.text().startswith("Cannot profile"), timeout=30_000)
+    assert "NPU.7" in panel.title.text()
+    assert any(t.startswith("profile:") for t in window.banner.texts())
