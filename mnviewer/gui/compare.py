@@ -99,9 +99,10 @@ class CompareHeader(QLabel):
         self._shown_at = 0.0
         self.setText(text)
 
-    def show_figures(self, figures: PairFigures) -> None:
+    def show_figures(self, figures: PairFigures, *, at_once: bool = False) -> None:
+        """Show `figures`, at most every REFRESH_S unless `at_once`."""
         now = time.monotonic()
-        if now - self._shown_at < REFRESH_S:
+        if not at_once and now - self._shown_at < REFRESH_S:
             return
         self._shown_at = now
         head = headline(figures)
@@ -216,6 +217,13 @@ class CompareMode(QObject):
         self.views[PARTNER].clear(f"Side B cannot run: {message}")
         self.header.reset(f"Side B cannot run: {message}\nSide A keeps running; choose "
                           "another pair with View ▸ Compare any pair…")
+
+    def refresh_header(self) -> None:
+        """Bring the header up to date at once (before a snapshot: the saved numbers match
+        the marks on the panes)."""
+        figures = self.tracker.figures() if self.tracker is not None else None
+        if figures is not None:
+            self.header.show_figures(self._oriented(figures), at_once=True)
 
     def result_shown(self) -> None:
         """After a pane got a new result: mark a disagreement, refresh the header."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -387,8 +387,14 @@ class MainWindow(QMainWindow):
 
     def _setup_compare(self) -> None:
         self.compare_mode.notice.connect(self.notify)
-        self.outputs.compose = lambda: (render_pair(self.views, self.header)
-                                        if self.session.comparing else None)
+        self.outputs.compose = self._compose_pair
+
+    def _compose_pair(self) -> QImage | None:
+        """What a snapshot saves in compare mode: the header above both panes."""
+        if not self.session.comparing:
+            return None
+        self.compare_mode.refresh_header()
+        return render_pair(self.views, self.header)
         self.commands_pair = pair_picker.install_action(self)
 
     def _show_compare(self, on: bool) -> None:

@@ -52,7 +52,7 @@ def render_pair(views: list[VideoView], header: QWidget) -> QImage | None:
                 font = painter.font()
                 font.setPixelSize(max(12, height // 30))
                 painter.setFont(font)
-                paint_marker(painter, target, view.marker)
+                paint_marker(painter, target, view.marker, at_top=True)  # clear of the labels
             x += w + GAP
     finally:
         painter.end()

@@ -105,14 +105,15 @@ class VideoView(QWidget):
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self.badge)
 
 
-def paint_marker(painter: QPainter, area: QRectF, text: str) -> None:
-    """A coloured frame around `area` with `text` at its bottom (a disagreement in compare)."""
+def paint_marker(painter: QPainter, area: QRectF, text: str, *, at_top: bool = False) -> None:
+    """A coloured frame around `area` with `text` at its bottom or top (a disagreement in
+    compare mode)."""
     painter.setPen(QPen(MARKER, 4))
     painter.drawRect(area.adjusted(2, 2, -2, -2))
     metrics = painter.fontMetrics()
     width = metrics.horizontalAdvance(text) + 16
-    note = QRectF(area.center().x() - width / 2, area.bottom() - metrics.height() - 16,
-                  width, metrics.height() + 8)
+    y = area.top() + 10 if at_top else area.bottom() - metrics.height() - 16
+    note = QRectF(area.center().x() - width / 2, y, width, metrics.height() + 8)
     painter.fillRect(note, MARKER)
     painter.setPen(QColor(0, 0, 0))
     painter.drawText(note, Qt.AlignmentFlag.AlignCenter, text)
