@@ -388,6 +388,7 @@ class MainWindow(QMainWindow):
     def _setup_compare(self) -> None:
         self.compare_mode.notice.connect(self.notify)
         self.outputs.compose = self._compose_pair
+        self.commands_pair = pair_picker.install_action(self)
 
     def _compose_pair(self) -> QImage | None:
         """What a snapshot saves in compare mode: the header above both panes."""
@@ -395,7 +396,6 @@ class MainWindow(QMainWindow):
             return None
         self.compare_mode.refresh_header()
         return render_pair(self.views, self.header)
-        self.commands_pair = pair_picker.install_action(self)
 
     def _show_compare(self, on: bool) -> None:
         self.header.setVisible(on)
