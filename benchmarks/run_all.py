@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["litert_vs_openvino.py", "layer_profile.py", "headless_throughput.py",
-           "memory_soak.py", "gui_responsiveness.py"]
+           "memory_soak.py", "gui_responsiveness.py", "compare_rate.py"]
 
 if __name__ == "__main__":
     failed = 0

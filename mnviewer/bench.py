@@ -223,10 +223,12 @@ def chart_points(rows: list[BenchRow]) -> list[ChartPoint]:
     points = []
     for r in rows:
         measured = r.top1 is not None
-        note = "" if measured or r.published_top1 is not None else (
-            "not published" if r.top1_source.startswith("not published") else "no top-1")
-        if r.published_top1 is None and "untrained" in r.top1_source:
-            note = "untrained"
+        note = ""
+        if not measured and r.published_top1 is None:
+            if "untrained" in r.top1_source:
+                note = "untrained"
+            elif r.top1_source.startswith("not published"):
+                note = "not published"
         points.append(ChartPoint(
             label=short_label(r.id, r.precision), series=r.device,
             top1=r.top1 if measured else r.published_top1,
@@ -239,8 +241,14 @@ def chart_footnote(rows: list[BenchRow], images: Path | None = None) -> str:
     """Where the chart's top-1 figures come from."""
     parts = []
     if images is not None and any(r.top1 is not None for r in rows):
-        n = sum(1 for _ in images.glob("*")) if images.is_dir() else 0
-        parts.append(f"top-1 measured on {images.name} ({n} files)")
+        from mnviewer.evaluate import INDEX_FILE
+
+        try:
+            lines = (images / INDEX_FILE).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        n = sum(1 for line in lines[1:] if line.strip())
+        parts.append(f"filled: top-1 measured on {images.name} ({n} labelled images)")
     published = [r for r in rows if r.top1 is None and r.published_top1 is not None]
     if published:
         source = published[0].top1_source.split(":", 1)[0].split(",")[0]

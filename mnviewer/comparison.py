@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,7 +45,8 @@ class VariantSpec:
 
 
 def parse_variant(text: str) -> VariantSpec:
-    """'model[:precision[:device]]' -> VariantSpec (defaults int8, CPU).
+    """'model[:precision[:device]]' -> VariantSpec (defaults int8, or fp32 for a model that
+    has no int8 build, and CPU).
 
     Raises UsageError naming the unknown model, precision or device and listing the choices.
     The device part may itself hold colons (``HETERO:GPU,CPU``).
@@ -55,12 +57,18 @@ def parse_variant(text: str) -> VariantSpec:
     model_id = parts[0].strip()
     if not model_id:
         raise UsageError(f"variant '{text}' names no model: write model[:precision[:device]]")
-    load_catalog().get(model_id)  # UsageError listing the known ids
-    precision = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else \
-        DEFAULT_PRECISION
+    spec = load_catalog().get(model_id)  # UsageError listing the known ids
+    available = spec.precisions
+    default = next((p for p in (DEFAULT_PRECISION, "fp32", "fp16") if p in available),
+                   DEFAULT_PRECISION)
+    precision = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else default
     if precision not in PRECISIONS:
         raise UsageError(f"unknown precision '{precision}' in variant '{text}': choose one of "
                          f"{', '.join(PRECISIONS)}")
+    if precision not in available:
+        raise UsageError(f"{model_id} has no {precision} build (a float model imported without "
+                         f"calibration images) in variant '{text}': choose one of "
+                         f"{', '.join(available)}")
     device = parts[2].strip() if len(parts) > 2 and parts[2].strip() else DEFAULT_DEVICE
     return VariantSpec(model_id, precision, _check_device(device, text))
 
@@ -97,10 +105,12 @@ class Side:
         return cls(spec, engine.executing_device, int(engine.macs), int(engine.params))
 
 
-def _percentiles(values: array) -> dict[str, float]:
+def _percentiles(values: array | deque[float]) -> dict[str, float]:
     if not len(values):
         return {"p50": 0.0, "p90": 0.0}
-    p50, p90 = np.percentile(np.frombuffer(values, dtype=np.float64), (50, 90))
+    data = np.frombuffer(values, dtype=np.float64) if isinstance(values, array) else \
+        np.fromiter(values, dtype=np.float64, count=len(values))
+    p50, p90 = np.percentile(data, (50, 90))
     return {"p50": round(float(p50), 3), "p90": round(float(p90), 3)}
 
 
@@ -108,14 +118,17 @@ class ComparisonStats:
     """Accumulates per-frame pairs (top-1 index and latency of each side).
 
     Not thread-safe: feed it from one thread. `add` is cheap (two appends and a compare);
-    percentiles are computed when asked for.
+    percentiles are computed when asked for. With `window`, latencies are the last `window`
+    frames' (for a live display); frames and agreement always count every frame since the
+    start or the last `reset`.
     """
 
-    def __init__(self, a: Side, b: Side):
+    def __init__(self, a: Side, b: Side, *, window: int | None = None):
         self.a = a
         self.b = b
-        self._lat_a = array("d")
-        self._lat_b = array("d")
+        self.window = window
+        self._lat_a: array | deque[float] = array("d") if window is None else deque(maxlen=window)
+        self._lat_b: array | deque[float] = array("d") if window is None else deque(maxlen=window)
         self.frames = 0
         self.disagreements = 0
 
@@ -134,8 +147,11 @@ class ComparisonStats:
         return agree
 
     def reset(self) -> None:
-        del self._lat_a[:]
-        del self._lat_b[:]
+        for values in (self._lat_a, self._lat_b):
+            if isinstance(values, array):
+                del values[:]
+            else:
+                values.clear()
         self.frames = self.disagreements = 0
 
     def latency_ms(self, side: str) -> dict[str, float]:
@@ -176,10 +192,10 @@ class ComparisonStats:
                 "disagreements": self.disagreements}
 
 
-def headline(stats: ComparisonStats) -> str:
-    """E.g. 'A 3.6× fewer MACs → 2.9× faster · top-1 agreement 97.0% (3 of 100 frames differ)'.
-
-    Says 'measuring…' until both sides have latencies.
+def headline(stats: ComparisonStats, where: str = "") -> str:
+    """E.g. 'A: 3.6× fewer MACs → 2.9× faster · top-1 agreement 97.0% (3 of 100 frames
+    differ)'; `where` (e.g. ' on this CPU') follows the verdict. Says 'measuring…' until both
+    sides have latencies.
     """
     ratio = stats.mac_ratio
     if ratio is None:
@@ -195,7 +211,7 @@ def headline(stats: ComparisonStats) -> str:
         return f"A: {macs} → measuring…"
     verdict = f"{speed:.2f}× faster" if speed >= 1 else f"{1 / speed:.2f}× slower"
     agreement = stats.top1_agreement or 0.0
-    return (f"A: {macs} → {verdict} · top-1 agreement {agreement:.1%} "
+    return (f"A: {macs} → {verdict}{where} · top-1 agreement {agreement:.1%} "
             f"({stats.disagreements} of {stats.frames} frames differ)")
 
 
@@ -207,7 +223,14 @@ def summary_text(stats: ComparisonStats) -> str:
         lines.append(f"{key.upper()}: {side.spec.model_id} {side.spec.precision} on "
                      f"{side.device}: p50 {lat['p50']:.2f} ms, p90 {lat['p90']:.2f} ms, "
                      f"{side.macs / 1e6:.1f} M MACs, {side.params / 1e6:.2f} M params")
-    lines.append(headline(stats))
+    where = ""
+    if stats.a.device == stats.b.device:
+        from mnviewer.engine import device_name
+
+        first = stats.a.device.split(",")[0]
+        name = device_name(first)
+        where = f" on this {first}" + (f" ({name})" if name and name != first else "")
+    lines.append(headline(stats, where))
     return "\n".join(lines)
 
 
@@ -289,6 +312,7 @@ class PairPipeline:
                 for side in (0, 1):
                     queues[side].submit(frame.image, -1)
                     wait_for(side, -1)
+                self.started = time.perf_counter()  # the rate counts compared frames only
             index = 0
             while frame is not None and not self._stop.is_set():
                 more = self.max_frames is None or index + 1 < self.max_frames

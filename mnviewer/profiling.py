@@ -116,7 +116,7 @@ def _runtime_precisions(compiled: ov.CompiledModel) -> dict[str, str]:
     for op in runtime.get_ops():
         info = op.get_rt_info()
         if "runtimePrecision" in info:
-            out[op.get_friendly_name()] = str(info["runtimePrecision"].astype(str))
+            out[op.get_friendly_name()] = str(info["runtimePrecision"].astype(str)).upper()
     return out
 
 

@@ -59,9 +59,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     to_stdout = args.json == "-"
     if args.json and not to_stdout:
         check_writable(Path(args.json), "JSON file")
-    if spec_a == spec_b:
-        print(f"mnviewer: note: A and B are the same variant ({spec_a}): agreement is 1.0 by "
-              "construction and the latencies show the run-to-run spread", file=sys.stderr)
     source = open_source(resolve_source(args.source), realtime=args.realtime)
     with source:
         engines = [_engine(spec, flag, (source.info.height, source.info.width))
@@ -69,10 +66,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         stats = ComparisonStats(Side.of_engine(engines[0], spec_a),
                                 Side.of_engine(engines[1], spec_b))
         pipeline = PairPipeline(source, engines[0], engines[1], max_frames=args.max_frames)
-        stopped = _run(pipeline, stats)
+        if spec_a == spec_b:
+            print(f"mnviewer: note: A and B are the same variant ({spec_a}): agreement is 1.0 "
+                  "by construction and the latencies show the run-to-run spread",
+                  file=sys.stderr)
+        name = source.info.name
+        if source.info.kind in ("video", "images"):
+            name = Path(name).name
+        stopped = _run(pipeline, stats, f"mnviewer: comparing A {spec_a.label} with B "
+                       f"{spec_b.label} on {name} (Ctrl+C stops and keeps the result)")
     result = stats.to_json()
     text = json.dumps(result, indent=1)
-    header = _header(stats, pipeline.frames, pipeline.wall_s, source.info.name)
+    header = _header(stats, pipeline.frames, pipeline.wall_s, name)
     print(header, file=sys.stderr if to_stdout else sys.stdout)
     if to_stdout:
         print(text)
@@ -94,7 +99,7 @@ def _engine(spec: VariantSpec, flag: str, source_hw: tuple[int, int]) -> Engine:
         raise type(exc)(f"variant {flag} {spec}: {exc}") from exc
 
 
-def _run(pipeline: PairPipeline, stats: ComparisonStats) -> int:
+def _run(pipeline: PairPipeline, stats: ComparisonStats, announce: str) -> int:
     """Feed every pair to the statistics; a signal stops the loop, its exit code returned."""
     codes: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
     stopped: list[int] = []
@@ -106,6 +111,7 @@ def _run(pipeline: PairPipeline, stats: ComparisonStats) -> int:
         pipeline.stop()
 
     previous = {s: signal.signal(s, on_signal) for s in codes}
+    print(announce, file=sys.stderr, flush=True)
     try:
         add = stats.add
         for pair in pipeline:

@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_fetch(actions)
     _register_build(actions)
     _register_list(actions)
+    _register_add(actions)
 
 
 def _register_fetch(actions: argparse._SubParsersAction) -> None:
@@ -95,13 +96,14 @@ def _register_list(actions: argparse._SubParsersAction) -> None:
 def describe(spec: ModelSpec, catalog: Catalog) -> dict:
     """A model's numbers (counted from its built graph) and status, as printed by list/info."""
     from mnviewer.models import builder as build
+    from mnviewer.models.catalog import twin_of
     from mnviewer.models.fetch import is_fetched
 
     found = build.find_all_built(spec.id)
     precisions = [b.precision for b in found]
     meta = found[0].meta if found else {}
     licenses = sorted({catalog.sources[n].license for n in spec.model_sources}) or ["Apache-2.0"]
-    return {
+    row = {
         "id": spec.id,
         "family": spec.family,
         "width": spec.width,
@@ -114,8 +116,114 @@ def describe(spec: ModelSpec, catalog: Catalog) -> dict:
         "fetched": all(is_fetched(n, catalog=catalog) for n in spec.sources),
         "trained": spec.trained,
         "fullconv_of": spec.base_id or None,
+        "twin": twin_of(spec),
         "license": ", ".join(licenses),
+        "origin": spec.origin,
     }
+    if spec.origin == "user":
+        record = spec.user
+        row.update(
+            available=list(spec.precisions), format=record["format"], file=record["file"],
+            preprocessing=record["preprocessing"], labels_from=record["labels_from"],
+            background_class=record["background_class"],
+            int8={"native": "from the file's quantization",
+                  "calibrated": "NNCF post-training quantization"}.get(record.get("int8") or "",
+                                                                       "not available"),
+        )
+        if record.get("calibration"):
+            row["calibration"] = record["calibration"]
+    return row
+
+
+def _register_add(actions: argparse._SubParsersAction) -> None:
+    add = actions.add_parser(
+        "add", help="import your own image classifier (.tflite, .onnx or OpenVINO IR)",
+        description="Import an image classifier so that every command and the app take it like "
+        "a built-in model: int8/fp16/fp32 and, with depthwise convolutions, a '-fullconv' twin. "
+        "The file is copied into the cache. Preprocessing is read from the file (TFLite "
+        "metadata and input quantization, ONNX metadata_props, the Model API's model_info in "
+        "an IR); the options override it. Mean and scale are in 0..255 pixel units: the model "
+        "gets (pixel - mean) / scale.",
+    )
+    add.add_argument("file", metavar="FILE", help=".tflite, .onnx, or IR .xml (with its .bin)")
+    add.add_argument("--id", dest="model_id", help="model id (default: from the file name)")
+    add.add_argument("--labels", metavar="FILE", help="labels, one per line, in output order")
+    add.add_argument("--mean", metavar="V[,V,V]", help="mean per channel, in pixel units")
+    add.add_argument("--scale", metavar="V[,V,V]", help="scale per channel, in pixel units")
+    order = add.add_mutually_exclusive_group()
+    order.add_argument("--rgb", dest="channels", action="store_const", const="RGB",
+                       help="the model takes RGB input")
+    order.add_argument("--bgr", dest="channels", action="store_const", const="BGR",
+                       help="the model takes BGR input")
+    add.add_argument("--layout", type=str.upper, choices=("NCHW", "NHWC"),
+                     help="the input's layout, when the graph does not say")
+    add.add_argument("--input-size", type=int, metavar="N",
+                     help="the input's side, when the graph does not fix it")
+    add.add_argument("--calibration", metavar="DIR",
+                     help="images for int8 of a float model (NNCF; 300 are enough)")
+    add.add_argument("--force", action="store_true", help="replace a model of the same id")
+    add.add_argument("--json", action="store_true", help="print the imported model as JSON")
+    add.set_defaults(func=_cmd_add)
+    remove = actions.add_parser("remove", help="remove an imported model and its built files")
+    remove.add_argument("id", metavar="ID")
+    remove.set_defaults(func=_cmd_remove)
+
+
+def _values(text: str | None, flag: str) -> tuple[float, ...] | None:
+    from mnviewer.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.replace(",", " ").split())
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 3):
+        raise UsageError(f"{flag} '{text}' is not 1 or 3 numbers: give e.g. {flag} 127.5 or "
+                         f"{flag} 123.7,116.3,103.5")
+    return values
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mnviewer.models.importer import ImportOptions
+    from mnviewer.models.user import import_model
+
+    options = ImportOptions(
+        model_id=args.model_id, labels=Path(args.labels) if args.labels else None,
+        mean=_values(args.mean, "--mean"), scale=_values(args.scale, "--scale"),
+        channels=args.channels, layout=args.layout, input_size=args.input_size,
+        calibration=Path(args.calibration) if args.calibration else None, force=args.force,
+    )
+    start = time.perf_counter()
+    # Progress helps a person watching; in a log, only the result and errors matter.
+    watching = sys.stderr.isatty()
+    imported = import_model(Path(args.file), options, show_progress=watching,
+                            progress=lambda msg: print(msg, file=sys.stderr, flush=True)
+                            if watching else None)
+    catalog = load_catalog()
+    info = describe(catalog.get(imported.id), catalog)
+    if args.json:
+        print(json.dumps(info, indent=1))
+    else:
+        print(f"ok {imported.id}: {_millions(info['macs'])} MACs, {_millions(info['params'])} "
+              f"params, {','.join(info['precisions'])}"
+              + (f", twin {info['twin']}" if info.get("twin") else ""))
+        if "int8" not in info["precisions"]:
+            print(f"no int8 for {imported.id}: it is a float model; import it again with "
+                  "--calibration DIR --force to quantize it", file=sys.stderr)
+    if watching:
+        print(f"imported in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from mnviewer.models.user import remove_model
+
+    remove_model(args.id)
+    print(f"removed {args.id}")
+    return 0
 
 
 def _millions(value: int | None) -> str:
@@ -131,6 +239,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print(f"{'id':36} {'MACs':>8} {'params':>8} {'input':>7}  {'built':16} fetched")
     for row in rows:
         note = "" if row["trained"] else "  (untrained speed reference)"
+        note += "  (yours)" if row["origin"] == "user" else ""
         print(f"{row['id']:36} {_millions(row['macs']):>8} {_millions(row['params']):>8} "
               f"{row['input_size'][0]:>7}  {','.join(row['precisions']) or '-':16} "
               f"{'yes' if row['fetched'] else 'no'}{note}")

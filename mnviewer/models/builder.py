@@ -66,6 +66,8 @@ def model_key(spec: ModelSpec, catalog: Catalog) -> str:
     h.update(repr((spec.id, spec.assemble, spec.fullconv, spec.seed, spec.resolution)).encode())
     for name in spec.sources:
         h.update(catalog.sources[name].sha256.encode())
+    if spec.origin == "user":
+        h.update(json.dumps(spec.user.get("preprocessing"), sort_keys=True).encode())
     return h.hexdigest()[:24]
 
 
@@ -119,13 +121,24 @@ def built_precisions(model_id: str) -> list[str]:
     return [b.precision for b in find_all_built(model_id)]
 
 
+_core: ov.Core | None = None
+
+
+def shared_core() -> ov.Core:
+    """One OpenVINO Core for reading files (reading needs no device)."""
+    global _core
+    if _core is None:
+        _core = ov.Core()
+    return _core
+
+
 class Builder:
     """Builds models from fetched sources; keeps each assembled base graph for its twins."""
 
     def __init__(self, catalog: Catalog | None = None, progress: Progress | None = None):
         self.catalog = catalog or load_catalog()
         self.progress = progress or (lambda _msg: None)
-        self._core = ov.Core()
+        self._core = shared_core()
         self._bases: dict[str, ov.Model] = {}
 
     def _source_path(self, name: str) -> Path:
@@ -140,6 +153,8 @@ class Builder:
             base = self.catalog.get(base_id)
             if base.assemble == "conv_mobilenet":
                 model = convnet.build_conv_mobilenet(base.resolution, base.classes, base.seed)
+            elif base.assemble == "import":
+                model = self._imported(base)
             else:
                 files = [self._source_path(n) for n in base.model_sources]
                 try:
@@ -151,6 +166,36 @@ class Builder:
                 model = graph.fold_weights(graph.normalize_io(model, base.id))
             self._bases[base_id] = model
         return self._bases[base_id].clone()
+
+    def _imported(self, spec: ModelSpec) -> ov.Model:
+        from mnviewer.models import importer, user
+
+        source = self._source_path(spec.sources[0])
+        try:
+            raw = self._core.read_model(str(source))
+        except RuntimeError as exc:
+            raise ModelError(f"cannot read {source} ({reason(exc)}): import "
+                             f"{spec.user.get('file', 'the model')} again with "
+                             "'mnviewer models add FILE --force'") from exc
+        return importer.base_graph(user.description_of(spec.user, raw, source))
+
+    def _int8(self, spec: ModelSpec, base: ov.Model) -> ov.Model:
+        """int8 weights: re-expressed from a quantized file's graph, or the graph NNCF
+        quantized at import for a float model."""
+        if spec.origin != "user" or spec.user.get("int8") == "native":
+            return graph.quantize_weights(base.clone())
+        if spec.user.get("int8") != "calibrated":
+            raise UsageError(f"{spec.base_id or spec.id} is a float model imported without "
+                             "calibration images, so it has no int8: import it again with "
+                             "--calibration DIR --force, or choose fp16 or fp32")
+        from mnviewer.models.user import INT8
+
+        path = self._source_path(f"{spec.user['id']}/{INT8}")
+        try:
+            return self._core.read_model(str(path))
+        except RuntimeError as exc:
+            raise ModelError(f"cannot read the int8 graph {path} ({reason(exc)}): import the "
+                             "model again with --force") from exc
 
     def build(self, spec: ModelSpec, precisions: list[str],
               force: bool = False) -> list[BuiltModel]:
@@ -181,14 +226,20 @@ class Builder:
             macs=counted.macs, params=counted.params, layers=counted.layers,
             input_size=[spec.resolution, spec.resolution], classes=spec.classes,
             trained=spec.trained, fullconv=spec.fullconv, builder_version=BUILDER_VERSION,
+            origin=spec.origin,
         )
+        if spec.origin == "user":
+            from mnviewer.models.importer import Preprocessing
+
+            meta.update(crop=Preprocessing.from_json(spec.user["preprocessing"]).crop,
+                        background_class=bool(spec.user.get("background_class")))
         write_text_atomic(folder / LABELS,
                           self._source_path(spec.labels).read_text(encoding="utf-8"),
                           hint="set MNVIEWER_HOME to a folder with space")
         for precision in todo:
             t0 = time.perf_counter()
             if precision == "int8":
-                model = graph.quantize_weights(base.clone())
+                model = self._int8(spec, base)
             else:
                 model = graph.strip_fake_quantize(base.clone())
             if spec.fullconv:

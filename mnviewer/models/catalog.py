@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,7 @@ class SourceFile:
     sha256: str
     license: str
     description: str
+    local: str = ""  # a user's imported file, kept in the cache: never fetched
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,17 @@ class ModelSpec:
     seed: int = 0
     published_top1: float | None = None  # ImageNet top-1 published for the source file
     top1_source: str = ""  # where that figure is published, or why there is none
+    origin: str = "catalog"  # or "user": imported with `mnviewer models add`
+    # An imported model's record (mnviewer.models.user): preprocessing, labels, int8 source.
+    user: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        """Precisions this model can be built in: a float model imported without
+        calibration images has no int8."""
+        if self.origin == "user" and not self.user.get("int8"):
+            return tuple(p for p in PRECISIONS if p != "int8")
+        return PRECISIONS
 
     @property
     def model_sources(self) -> tuple[str, ...]:
@@ -124,13 +136,29 @@ def _load(path: Path) -> Catalog:
     return parse_catalog(data)
 
 
-def load_catalog(path: Path | None = None) -> Catalog:
-    """The catalog shipped with mnviewer (or the one at `path`)."""
-    return _load(path or paths.catalog_file())
+def load_catalog(path: Path | None = None, *, user: bool = True) -> Catalog:
+    """The catalog shipped with mnviewer (or the one at `path`), followed by the models the
+    user imported into the cache (and their twins) unless user=False."""
+    shipped = _load(path or paths.catalog_file())
+    if not user:
+        return shipped
+    from mnviewer.models.user import user_entries
+
+    sources, specs = user_entries(set(shipped.sources))
+    if not specs:
+        return shipped
+    twins = [_twin(m) for m in specs if twin_of(m)]
+    return Catalog(sources={**shipped.sources, **sources},
+                   models=shipped.models + tuple(specs + twins), demo_video=shipped.demo_video)
 
 
 def twin_of(spec: ModelSpec) -> str | None:
-    """Id of the full-convolution twin of a MobileNet, or None."""
-    if spec.fullconv or not spec.family.startswith("mobilenet"):
+    """Id of the full-convolution twin of a MobileNet (or of an imported model with depthwise
+    convolutions), or None."""
+    if spec.fullconv:
+        return None
+    if spec.origin == "user":
+        return spec.id + FULLCONV_SUFFIX if spec.user.get("depthwise") else None
+    if not spec.family.startswith("mobilenet"):
         return None
     return spec.id + FULLCONV_SUFFIX

@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT = 20.0
 CHUNK = 1 << 20
 URL_SCHEMES = ("http", "https", "file")
 
-Origin: TypeAlias = Literal["cache", "bundle", "mirror", "network"]
+Origin: TypeAlias = Literal["cache", "bundle", "mirror", "network", "user"]
 # A progress callable receives (file name, bytes done, bytes expected).
 ProgressCallback: TypeAlias = Callable[[str, int, int], None]
 Progress: TypeAlias = "bool | ProgressCallback"
@@ -72,6 +72,8 @@ def fetch_source(src: SourceFile, *, progress: Progress = False) -> Path:
 
 def fetch_with_origin(src: SourceFile, *, progress: Progress = False) -> Fetched:
     """Like fetch_source, but also says where the file came from."""
+    if src.local:
+        return Fetched(src.name, _imported_file(src), "user", str(Path(src.local).parent))
     with _lock_for(src.name):
         cached = _from_cache(src)
         if cached is not None:
@@ -80,6 +82,15 @@ def fetch_with_origin(src: SourceFile, *, progress: Progress = False) -> Fetched
         if bundled is not None:
             return Fetched(src.name, bundled, "bundle", str(bundled.parent))
         return _from_elsewhere(src, progress)
+
+
+def _imported_file(src: SourceFile) -> Path:
+    """A file the user imported: it lives in the cache only, so it is checked, never fetched."""
+    path = Path(src.local)
+    if _size_of(path) != src.size:
+        raise FetchError(f"{path} is missing or changed since it was imported: import the model "
+                         "again with 'mnviewer models add FILE --force'")
+    return path
 
 
 def fetch_many(
@@ -119,6 +130,8 @@ def is_fetched(source: str | SourceFile, *, catalog: Catalog | None = None) -> b
         src = (catalog or load_catalog()).sources.get(source)
     if src is None:
         return False
+    if src.local:
+        return _size_of(Path(src.local)) == src.size
     path = paths.sources_dir() / src.name
     try:
         if _stamp_matches(src, path, path.stat()):
