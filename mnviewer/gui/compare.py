@@ -19,8 +19,9 @@ from mnviewer.errors import UsageError
 from mnviewer.gui.models import EngineRequest, partner_of, si
 from mnviewer.gui.pair_stats import PairFigures, PairTracker, Variant
 from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
+from mnviewer.gui.settings import DEFAULT_MODEL
 from mnviewer.gui.view import VideoView
-from mnviewer.models.catalog import load_catalog
+from mnviewer.models.catalog import PRECISIONS, load_catalog
 
 REFRESH_S = 0.5  # the numbers move every frame; readable only when they settle a little
 DISAGREE = "top-1 differs"
@@ -52,10 +53,15 @@ def default_partner(primary: EngineRequest) -> tuple[EngineRequest, str]:
             return (EngineRequest(same_shape[0], primary.precision, primary.device),
                     f"{primary.model} is a full-convolution model without a twin: comparing "
                     f"it with {same_shape[0]}, the MobileNet of the same width and resolution")
-    other = "fp32" if primary.precision != "fp32" else "int8"
-    return (EngineRequest(primary.model, other, primary.device),
+    available = spec.precisions if spec is not None else PRECISIONS
+    others = [p for p in ("fp32", "int8", "fp16") if p in available and p != primary.precision]
+    if not others:
+        return (EngineRequest(DEFAULT_MODEL, primary.precision, primary.device),
+                f"{primary.model} has no full-convolution twin and no other precision: "
+                f"comparing it with {DEFAULT_MODEL}")
+    return (EngineRequest(primary.model, others[0], primary.device),
             f"{primary.model} has no full-convolution twin: comparing its {primary.precision} "
-            f"with its {other}")
+            f"with its {others[0]}")
 
 
 def _mac_phrase(ratio: float) -> str:

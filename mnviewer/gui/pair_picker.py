@@ -30,12 +30,26 @@ SHORTCUT = "Shift+C"
 class SideChoice:
     """One row of the dialog: model, precision and device combos."""
 
-    def __init__(self, models: list[str], devices: list[str], request: EngineRequest) -> None:
+    def __init__(self, precisions: dict[str, tuple[str, ...]], devices: list[str],
+                 request: EngineRequest) -> None:
+        self.precisions = precisions  # model id -> the precisions it can be built in
         self.model, self.precision, self.device = QComboBox(), QComboBox(), QComboBox()
-        self.model.addItems(models)
+        self.model.addItems(list(precisions))
         self.precision.addItems(list(PRECISIONS))
         self.device.addItems(devices)
         self.set(request)
+        self.model.currentTextChanged.connect(self._offer_precisions)
+        self._offer_precisions(self.model.currentText())
+
+    def _offer_precisions(self, model: str) -> None:
+        """An imported float model without calibration has no int8, for instance."""
+        current = self.precision.currentText()
+        offered = self.precisions.get(model, PRECISIONS)
+        self.precision.blockSignals(True)
+        self.precision.clear()
+        self.precision.addItems(list(offered))
+        self.precision.setCurrentText(current if current in offered else offered[0])
+        self.precision.blockSignals(False)
 
     def set(self, request: EngineRequest) -> None:
         for combo, value in ((self.model, request.model), (self.precision, request.precision),
@@ -55,9 +69,9 @@ class PairPicker(QDialog):
     def __init__(self, a: EngineRequest, b: EngineRequest, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare any pair")
-        models = [spec.id for spec in load_catalog().models]
+        precisions = {spec.id: spec.precisions for spec in load_catalog().models}
         devices = available_devices()
-        self.sides = (SideChoice(models, devices, a), SideChoice(models, devices, b))
+        self.sides = (SideChoice(precisions, devices, a), SideChoice(precisions, devices, b))
         grid = QGridLayout()
         for col, title in enumerate(("", "Model", "Precision", "Device")):
             grid.addWidget(QLabel(f"<b>{title}</b>"), 0, col)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage
 
 from mnviewer.gui.compare import DISAGREE
 from mnviewer.gui.models import EngineRequest
-from mnviewer.gui.pair_picker import PairPicker
+from mnviewer.gui.pair_picker import PairPicker, SideChoice
 from mnviewer.gui.pair_render import GAP
 from mnviewer.gui.session import PARTNER, PRIMARY
 
@@ -184,3 +184,13 @@ def test_compare_any_pair_is_in_the_view_menu(qtbot, open_window) -> None:
     view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     pair = next(a for a in view.actions() if a.text() == "Compare any &pair…")
     assert pair.shortcut().toString() == "Shift+C"
+
+
+def test_pair_picker_offers_only_the_precisions_a_model_has(qtbot) -> None:
+    # An imported float model without calibration images has no int8.
+    side = SideChoice({SMALL: ("int8", "fp16", "fp32"), "float-net": ("fp16", "fp32")},
+                      ["CPU"], request(SMALL))
+    qtbot.addWidget(side.precision)
+    side.model.setCurrentText("float-net")
+    offered = [side.precision.itemText(i) for i in range(side.precision.count())]
+    assert offered == ["fp16", "fp32"] and side.request().precision == "fp16"
