@@ -42,7 +42,7 @@ def pair_rate(video: str, a_text: str, b_text: str, frames: int) -> tuple[float,
                    source_hw=hw)
         stats = ComparisonStats(Side.of_engine(a, a_spec), Side.of_engine(b, b_spec))
         done: list[float] = []
-        for pair in PairPipeline(source, a, b, max_frames=frames):
+        for pair in PairPipeline(source, a, b, max_frames=frames, overlap_read=False):
             stats.add(pair.a.top[0].index, pair.a.infer_ms, pair.b.top[0].index,
                       pair.b.infer_ms)
             done.append(time.perf_counter())

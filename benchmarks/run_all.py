@@ -8,7 +8,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["litert_vs_openvino.py", "layer_profile.py", "headless_throughput.py",
-           "memory_soak.py", "gui_responsiveness.py", "compare_rate.py"]
+           "memory_soak.py", "gui_responsiveness.py", "import_speed.py",
+           "batch_scaling.py", "oversized_images.py", "compare_rate.py"]
 
 if __name__ == "__main__":
     failed = 0

@@ -44,6 +44,7 @@ class BenchRow:
     requests: int = 1
     published_top1: float | None = None  # the checkpoint's published ImageNet top-1
     top1_source: str = ""  # where it is published (or why there is none)
+    requested_device: str = ""  # as asked for (AUTO, HETERO:...), when not the executing one
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +126,8 @@ def bench_variant(model_id: str, precision: str, device: str, seconds: float,
         latency_ms=percentiles(samples, (50, 90), digits=4),
         throughput_fps=round(fps, 1), macs=lat_engine.macs, params=lat_engine.params,
         top1=top1, requests=tput_engine.requests,
+        requested_device="" if lat_engine.device == lat_engine.executing_device
+        else lat_engine.device,
         published_top1=spec.published_top1, top1_source=spec.top1_source,
     )
 
@@ -193,7 +196,8 @@ def rows_to_csv(rows: list[BenchRow]) -> str:
 
 def rows_to_table(rows: list[BenchRow]) -> str:
     """A fixed-width table for the terminal."""
-    head = (f"{'model':34} {'prec':5} {'device':6} {'p50 ms':>8} {'p90 ms':>8} {'FPS':>8} "
+    dw = max([6, *(len(_series(r)) for r in rows)])
+    head = (f"{'model':34} {'prec':5} {'device':{dw}} {'p50 ms':>8} {'p90 ms':>8} {'FPS':>8} "
             f"{'MACs':>8} {'params':>7} {'top-1':>6}  speed-up vs full conv")
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -202,7 +206,7 @@ def rows_to_table(rows: list[BenchRow]) -> str:
             top1 = f"{r.published_top1:.1%}*"
         speed = "" if r.speedup_vs_fullconv is None else (
             f"{r.speedup_vs_fullconv:.1f}x faster, {r.mac_ratio:.1f}x fewer MACs")
-        lines.append(f"{r.id:34} {r.precision:5} {r.device:6} {r.latency_ms['p50']:8.3f} "
+        lines.append(f"{r.id:34} {r.precision:5} {_series(r):{dw}} {r.latency_ms['p50']:8.3f} "
                      f"{r.latency_ms['p90']:8.3f} {r.throughput_fps:8.1f} "
                      f"{r.macs / 1e6:7.0f}M {r.params / 1e6:6.2f}M {top1:>6}  {speed}")
     if any(r.top1 is None and r.published_top1 is not None for r in rows):
@@ -214,6 +218,13 @@ def rows_to_table(rows: list[BenchRow]) -> str:
 def short_label(model_id: str, precision: str) -> str:
     """E.g. 'v1-0.25-128 int8' for a chart point."""
     return f"{model_id.removeprefix('mobilenet-')} {precision}"
+
+
+def _series(row: BenchRow) -> str:
+    """The chart series of a row: its device, with what was asked for when that differs."""
+    if row.requested_device and row.requested_device != row.device:
+        return f"{row.requested_device} ({row.device})"
+    return row.device
 
 
 def chart_points(rows: list[BenchRow]) -> list[ChartPoint]:
@@ -230,7 +241,7 @@ def chart_points(rows: list[BenchRow]) -> list[ChartPoint]:
             elif r.top1_source.startswith("not published"):
                 note = "not published"
         points.append(ChartPoint(
-            label=short_label(r.id, r.precision), series=r.device,
+            label=short_label(r.id, r.precision), series=_series(r),
             top1=r.top1 if measured else r.published_top1,
             top1_kind="measured" if measured else "published",
             latency_ms=r.latency_ms.get("p50"), macs=r.macs, params=r.params, note=note))

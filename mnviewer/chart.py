@@ -193,21 +193,29 @@ def layout_chart(points: list[ChartPoint], axis: str = "latency", *, width: int 
 
 def _place_label(label: str, x: float, y: float, boxes: list[tuple[float, float, float, float]],
                  frame: tuple[float, float, float, float]) -> Text:
-    """The first of right, left, above, below (then further down) that overlaps no label."""
+    """Right of the point, else left, above, below, then rows further out: the first place
+    inside the plot that overlaps no dot and no other label (else the first inside)."""
     size = 11.0
-    w, h = text_width(label, size), size + 2
+    w, h = text_width(label, size), size + 3
     left, top, right, bottom = frame
     tries = [(x + 8, y + 4, "start"), (x - 8, y + 4, "end"), (x, y - 9, "middle"),
-             (x, y + 17, "middle")] + [(x + 8, y + 4 + k * h, "start") for k in range(1, 6)]
+             (x, y + 19, "middle")]
+    for k in range(1, 5):
+        for sign in (-1, 1):
+            tries += [(x + 8, y + 4 + sign * k * h, "start"), (x - 8, y + 4 + sign * k * h, "end")]
+    fallback = None
     for tx, ty, anchor in tries:
         x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
         box = (x0, ty - size, x0 + w, ty + 2)
-        inside = box[0] >= left and box[2] <= right and box[1] >= top and box[3] <= bottom
-        if inside and not any(_overlap(box, b) for b in boxes):
+        if not (box[0] >= left and box[2] <= right and box[1] >= top and box[3] <= bottom):
+            continue
+        if not any(_overlap(box, b) for b in boxes):
             boxes.append(box)
             return Text(tx, ty, label, size, anchor=anchor)
-    boxes.append((x + 8, y - size + 4, x + 8 + w, y + 6))
-    return Text(x + 8, y + 4, label, size)
+        fallback = fallback or (tx, ty, anchor, box)
+    tx, ty, anchor, box = fallback or (x + 8, y + 4, "start", (x + 8, y - 7, x + 8 + w, y + 6))
+    boxes.append(box)
+    return Text(tx, ty, label, size, anchor=anchor)
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

@@ -11,7 +11,8 @@ from mnviewer import __version__
 from mnviewer.errors import MnviewerError
 
 # Each module under mnviewer.commands registers its subcommands with `register(subparsers)`.
-COMMAND_MODULES = ("models", "evaluate", "run", "bench", "compare", "profile", "devices", "gui")
+COMMAND_MODULES = ("models", "evaluate", "run", "batch", "bench", "compare",
+                   "profile", "devices", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

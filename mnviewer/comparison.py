@@ -257,12 +257,18 @@ class PairPipeline:
     the sum of the two latencies. The first frame also goes once through each side before
     counting (`warmup`), so that first-request set-up stays out of the latencies. `stop` may
     be called from any thread.
+
+    overlap_read (default: for sources that are not live) reads the next frame while a side
+    runs; a live or paced source, whose read waits for the next frame, is read after both
+    sides are done, so that each pair is shown as soon as it is ready.
     """
 
     def __init__(self, source: FrameSource, engine_a: Engine, engine_b: Engine, *,
-                 top_k: int = 1, max_frames: int | None = None, warmup: bool = True):
+                 top_k: int = 1, max_frames: int | None = None, warmup: bool = True,
+                 overlap_read: bool | None = None):
         self.source = source
         self.warmup = warmup
+        self.overlap_read = not source.info.live if overlap_read is None else overlap_read
         self.engines = (engine_a, engine_b)
         self.top_k = top_k
         self.max_frames = max_frames
@@ -320,7 +326,7 @@ class PairPipeline:
                 got: list[Inference | None] = [None, None]
                 for side in (0, 1):
                     queues[side].submit(frame.image, index)
-                    if more and side == index % 2:
+                    if more and self.overlap_read and side == index % 2:
                         # Decoded while one side runs, A and B in turn: both share its cost.
                         following = self.source.read()
                     got[side] = wait_for(side, index)
@@ -331,6 +337,8 @@ class PairPipeline:
                     break
                 self.frames += 1
                 yield PairResult(frame, a, b)
+                if more and not self.overlap_read:
+                    following = self.source.read()
                 frame = following
                 index += 1
         finally:

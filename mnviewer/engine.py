@@ -3,6 +3,7 @@ the compiled model, asynchronous requests whose results come back in frame order
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import weakref
@@ -107,6 +108,47 @@ def _square_crop(node: ov.Output, num: int, den: int) -> ov.Output:
     step = ops.constant(np.array([1, 1], dtype=np.int64))
     axes = ops.constant(np.array([1, 2], dtype=np.int64))
     return ops.slice(node, start, stop, step, axes).output(0)
+
+
+# A frame is reduced on the CPU before it enters the compiled model once its (cropped) short
+# side is at least this many times the model input: an integer-factor area reduction of the
+# central square is far cheaper than converting the whole frame to float inside the model
+# (benchmarks/oversized_images.py prints both per frame), and it averages the pixels a
+# bilinear resize from far away would skip. The model's own resize then starts from about
+# twice its input size.
+REDUCE_FROM = 2
+
+
+def source_side(input_size: int, crop: float | None) -> int:
+    """The smallest short side of a frame that still covers the input after the crop."""
+    return math.ceil(input_size / (crop or 1.0))
+
+
+def reduce_frame(image: np.ndarray, input_size: int, crop: float | None) -> np.ndarray:
+    """A frame much larger than the model input, area-reduced by an integer factor to about
+    REDUCE_FROM times the input (after the crop); smaller frames come back as they are.
+
+    With a central crop only the central square is kept (the crop inside the model picks the
+    same pixels from it); without one, both axes are reduced, the aspect ratio kept.
+    """
+    height, width = image.shape[:2]
+    target = REDUCE_FROM * input_size
+    if crop is not None:
+        side = min(height, width)
+        factor = int(side * crop) // target
+        if factor < REDUCE_FROM:
+            return image
+        out = side // factor
+        top, left = (height - out * factor) // 2, (width - out * factor) // 2
+        square = image[top:top + out * factor, left:left + out * factor]
+        return cv2.resize(square, (out, out), interpolation=cv2.INTER_AREA)
+    fy, fx = height // target, width // target
+    if min(fy, fx) < REDUCE_FROM:
+        return image
+    out_h, out_w = height // fy, width // fx
+    top, left = (height - out_h * fy) // 2, (width - out_w * fx) // 2
+    return cv2.resize(image[top:top + out_h * fy, left:left + out_w * fx], (out_w, out_h),
+                      interpolation=cv2.INTER_AREA)
 
 
 def _with_top_k(model: ov.Model, background_class: bool) -> ov.Model:
@@ -214,6 +256,7 @@ class Engine:
         self.params = int(meta.get("params", 0))
         self.trained = bool(meta.get("trained", True))
         self.input_size = int(meta["input_size"][0])
+        self.crop = crop_fraction(meta)
         background = has_background_class(meta)
         self.labels = read_labels(self.built.labels_file, background)
         expected = int(meta.get("classes", 1001)) - (1 if background else 0)
@@ -257,10 +300,18 @@ class Engine:
         except RuntimeError:
             return self.device
 
+    @property
+    def source_side(self) -> int:
+        """The smallest frame short side that still covers this model's input after the crop."""
+        return source_side(self.input_size, self.crop)
+
     def fit(self, image: np.ndarray) -> np.ndarray:
-        """The frame itself, or resized when the model was compiled for another static size."""
+        """The frame itself, reduced when much larger than the input, or resized when the
+        model was compiled for another static size."""
         hw = self.frame_hw
-        if hw is None or image.shape[:2] == hw:
+        if hw is None:
+            return image if self.raw_input else reduce_frame(image, self.input_size, self.crop)
+        if image.shape[:2] == hw:
             return image
         return cv2.resize(image, (hw[1], hw[0]), interpolation=cv2.INTER_AREA)
 

@@ -11,8 +11,10 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,7 +26,7 @@ from mnviewer.atomic import temp_name, write_text_atomic
 from mnviewer.engine import Engine
 from mnviewer.errors import OutputError, UsageError
 from mnviewer.pipeline import FrameResult, Pipeline, percentiles
-from mnviewer.sources import FrameSource
+from mnviewer.sources import FrameSource, SourceEvent
 
 
 def check_writable(path: Path, what: str) -> None:
@@ -177,6 +179,9 @@ class HeadlessRun:
     video_path: Path | None = None
     interrupted: str | None = None
     top1_counts: Counter = field(default_factory=Counter)
+    # Told of skipped images and of a live source lost and back (from a capture thread).
+    on_event: Callable[[SourceEvent], None] | None = None
+    skipped: int = 0
 
     def __post_init__(self) -> None:
         check_outputs(self.out, self.summary_path, self.video_path)
@@ -186,6 +191,10 @@ class HeadlessRun:
     def stop(self, reason: str = "interrupted") -> None:
         self.interrupted = reason
         self.pipeline.stop()
+        if self.source.info.live:
+            # A live read waits up to its timeout, again and again while the source is lost:
+            # closing the source from aside ends the wait now.
+            threading.Thread(target=self.source.close, name="close source", daemon=True).start()
 
     def run(self) -> dict:
         """Process the frames; the summary is written even when stopped or failing midway."""
@@ -193,6 +202,7 @@ class HeadlessRun:
         recorder = VideoRecorder(self.video_path, self.source.info.fps or 30.0) \
             if self.video_path else None
         error: BaseException | None = None
+        self.source.listen(self._event)
         results = iter(self.pipeline)
         try:
             for result in results:
@@ -205,8 +215,17 @@ class HeadlessRun:
             error = exc
             raise
         finally:
+            # The listener refers back to this run: drop it, or the cycle keeps the compiled
+            # model alive into interpreter shutdown.
+            self.source.listen(None)
             summary = self._finish(results, writer, recorder, error)
         return summary
+
+    def _event(self, event: SourceEvent) -> None:
+        if event.kind == "skipped":
+            self.skipped += 1
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _finish(self, results: object, writer: JsonlWriter | None,
                 recorder: VideoRecorder | None, error: BaseException | None) -> dict:
@@ -243,9 +262,12 @@ class HeadlessRun:
             "precision": self.engine.precision,
             "device": self.engine.executing_device,
             "top1_counts": dict(self.top1_counts.most_common()),
+            "reconnects": self.source.reconnects,
+            "lost_s": round(self.source.lost_s, 3),
             "source": {"name": info.name, "kind": info.kind, "width": info.width,
                        "height": info.height, "fps": info.fps,
-                       "dropped": self.source.dropped, "truncated": self.source.truncated},
+                       "dropped": self.source.dropped, "truncated": self.source.truncated,
+                       "skipped": self.skipped},
             "interrupted": self.interrupted,
             "error": str(error) if error is not None and not isinstance(error, KeyboardInterrupt)
             else None,
@@ -268,6 +290,9 @@ def summary_table(summary: dict) -> str:
     ]
     if top:
         lines.append("top-1  " + "; ".join(f"{label.split(',')[0]}: {n}" for label, n in top))
+    if summary.get("reconnects") or summary.get("lost_s"):
+        lines.append(f"source lost {summary['lost_s']:.1f} s in all, back "
+                     f"{summary['reconnects']}x")
     if summary.get("interrupted"):
         lines.append(f"stopped early: {summary['interrupted']}")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import numpy as np
 
 from mnviewer.engine import Engine, Inference, Prediction, check_top_k
 from mnviewer.errors import SourceError
-from mnviewer.sources import Frame, FrameSource, SourceInfo
+from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
 
 
 class MovingWindow:
@@ -199,6 +199,8 @@ class Pipeline:
         # Files: two requests per stream, so each stream has work queued while the next
         # frame decodes on this thread.
         jobs = 1 if live else (self._jobs or 2 * engine.requests)
+        # Image files decode no larger than this engine needs.
+        self.source.prefer_min_side(engine.source_side)
         queue = engine.async_queue(on_result, self.top_k, jobs, on_error=on_error)
         submitted = emitted = 0
         failure: SourceError | None = None
@@ -210,6 +212,10 @@ class Pipeline:
                 t0 = time.perf_counter()
                 try:
                     frame = self.source.read()
+                except SourceLost:
+                    if live:
+                        continue  # the source keeps reconnecting; it reports loss and return
+                    raise
                 except SourceError as exc:
                     failure = exc  # raised once the frames already submitted are out
                     break

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from mnviewer.atomic import reason
@@ -27,8 +28,9 @@ DEFAULT_REQUESTS = 100
 METHOD = (f"Method: the model is compiled once more with OpenVINO's performance counters "
           f"(PERF_COUNT) on and the LATENCY hint, taking uint8 RGB at its own resolution; "
           f"{DEFAULT_WARMUP} warm-up requests are not counted, then each executed node's "
-          f"time is averaged over {DEFAULT_REQUESTS} synchronous requests. total_ms is the sum "
-          "of the layers' times (the request's wall time adds the runtime's own overhead).")
+          f"time is the median over {DEFAULT_REQUESTS} synchronous requests (robust to other "
+          "work on the machine). total_ms is the sum of the layers' times (the request's wall "
+          "time adds the runtime's own overhead).")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class LayerProfile:
     name: str  # the executed node's name (the graph's friendly name where they match)
     kind: str  # one of KINDS
     macs: int
-    ms: float  # mean time per request
+    ms: float  # median time per request
     exec_type: str  # the kernel that ran, e.g. brgconv_avx512_1x1_I8
     precision: str  # the precision it ran in, e.g. I8, FP32
     node_type: str = ""
@@ -146,26 +148,25 @@ def compile_profiled(model: ov.Model, device: str, threads: int | None = None,
 def node_times(compiled: ov.CompiledModel, data: np.ndarray, *, warmup: int,
                requests: int, should_stop: Callable[[], bool] | None = None
                ) -> dict[str, tuple[float, ov.ProfilingInfo]]:
-    """Executed node -> (mean ms per request, its last counter) over `requests` requests."""
+    """Executed node -> (median ms per request, its last counter) over `requests` requests."""
     import openvino as ov
 
     request = compiled.create_infer_request()
     request.set_input_tensor(ov.Tensor(data, shared_memory=True))
     for _ in range(warmup):
         request.infer()
-    totals: dict[str, float] = defaultdict(float)
+    samples: dict[str, list[float]] = defaultdict(list)
     last: dict[str, ov.ProfilingInfo] = {}
-    done = 0
+    executed = ov.ProfilingInfo.Status.EXECUTED
     for _ in range(requests):
         if should_stop is not None and should_stop():
             break
         request.infer()
         for info in request.profiling_info:
-            if info.status == ov.ProfilingInfo.Status.EXECUTED:
-                totals[info.node_name] += info.real_time.total_seconds() * 1e3
+            if info.status == executed:
+                samples[info.node_name].append(info.real_time.total_seconds() * 1e3)
                 last[info.node_name] = info
-        done += 1
-    return {name: (t / max(done, 1), last[name]) for name, t in totals.items()}
+    return {name: (median(times), last[name]) for name, times in samples.items()}
 
 
 def summarise(layers: list[LayerProfile]) -> tuple[float, dict[str, KindProfile]]:
@@ -237,7 +238,7 @@ def profile_table(profile: Profile) -> str:
     head = f"{'kind':12} {'ms':>8} {'MMACs':>9} {'share of MACs':>14} {'share of time':>14}"
     lines = [f"{profile.model} {profile.precision} on {profile.device}: "
              f"{profile.total_ms:.3f} ms in layers per request "
-             f"(mean of {profile.requests} requests after {profile.warmup} warm-up)",
+             f"(median of {profile.requests} requests after {profile.warmup} warm-up)",
              head, "-" * len(head)]
     for kind, k in profile.kinds.items():
         lines.append(f"{KIND_TITLES[kind]:12} {k.ms:8.3f} {k.macs / 1e6:9.2f} "

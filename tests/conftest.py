@@ -10,6 +10,14 @@ import pytest
 from tests.helpers import mirror_list
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Building the bundle and the .deb alone may take 20 minutes on a slow machine.
+PACKAGE_TIMEOUT_S = 1800
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("package") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(PACKAGE_TIMEOUT_S))
 
 
 def find_shared_dir() -> Path:

@@ -65,7 +65,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                    for spec, flag in ((spec_a, "--a"), (spec_b, "--b"))]
         stats = ComparisonStats(Side.of_engine(engines[0], spec_a),
                                 Side.of_engine(engines[1], spec_b))
-        pipeline = PairPipeline(source, engines[0], engines[1], max_frames=args.max_frames)
+        pipeline = PairPipeline(source, engines[0], engines[1], max_frames=args.max_frames,
+                                overlap_read=not (args.realtime or source.info.live))
         if spec_a == spec_b:
             print(f"mnviewer: note: A and B are the same variant ({spec_a}): agreement is 1.0 "
                   "by construction and the latencies show the run-to-run spread",

@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, metavar="N",
                      help=f"requests run before counting (default {DEFAULT_WARMUP})")
     cmd.add_argument("--requests", type=int, default=DEFAULT_REQUESTS, metavar="N",
-                     help=f"requests averaged (default {DEFAULT_REQUESTS})")
+                     help=f"requests measured, each layer's median taken (default "
+                     f"{DEFAULT_REQUESTS})")
     cmd.add_argument("--layers", type=int, default=10, metavar="N",
                      help="slowest layers listed (default 10, 0 for none, -1 for all)")
     cmd.add_argument("--json", type=Path, metavar="FILE", help="write the profile as JSON")

@@ -6,8 +6,12 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnviewer.models.catalog import PRECISIONS
+
+if TYPE_CHECKING:
+    from mnviewer.sources import SourceEvent
 
 DEFAULT_MODEL = "mobilenet-v1-1.0-224"
 
@@ -46,6 +50,11 @@ def resolve_source(text: str) -> str:
     return str(fetch.demo_video())
 
 
+def _warn(event: SourceEvent) -> None:
+    """One line on stderr per skipped image, lost source and source back."""
+    print(f"mnviewer: warning: {event.text}", file=sys.stderr, flush=True)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from mnviewer.engine import Engine, check_device, check_top_k
     from mnviewer.errors import UsageError
@@ -67,7 +76,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         engine = Engine(args.model, args.precision, args.device, hint=hint,
                         source_hw=(source.info.height, source.info.width))
         job = HeadlessRun(source, engine, top_k=args.top_k, max_frames=args.max_frames,
-                          out=args.out, summary_path=args.summary, video_path=args.save_video)
+                          out=args.out, summary_path=args.summary, video_path=args.save_video,
+                          on_event=_warn)
         codes: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
         stopped: list[int] = []
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
+from mnviewer.gui.add_model import remove_user_model, show_add_model
+
 if TYPE_CHECKING:
     from mnviewer.gui.main_window import MainWindow
 
@@ -75,6 +77,10 @@ def create_actions(window: MainWindow) -> Actions:
         view.addAction(action)
     models = bar.addMenu("&Models")
     models.addAction(_action(w, "&Download and build all models…", w.show_build_dialog))
+    models.addSeparator()
+    models.addAction(_action(w, "&Add model…", lambda: show_add_model(w),
+                             tip="Import your own classifier (.tflite, .onnx, OpenVINO IR)"))
+    models.addAction(_action(w, "&Remove model…", lambda: remove_user_model(w)))
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(_action(w, "&About mnviewer", w.show_about))
     _action(w, "Leave fullscreen", lambda: a.fullscreen.setChecked(False), "Esc")

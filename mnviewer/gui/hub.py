@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from mnviewer.errors import MnviewerError
 from mnviewer.pipeline import MovingWindow
-from mnviewer.sources import Frame, FrameSource, SourceInfo, SourceLost
+from mnviewer.sources import Frame, FrameSource, SourceEvent, SourceInfo, SourceLost
 
 # on_event(kind, text); kind is "lost", "back", "damaged", "ended" or "failed".
 EventCallback = Callable[[str, str], None]
@@ -202,8 +202,8 @@ class Capture:
     Events go to on_event(kind, text) from the capture thread: "lost" when a live source sent
     nothing for its timeout (it keeps reconnecting, and reading goes on), "back" when frames
     return, "damaged" once a video file turns out shorter than it declares (it keeps playing
-    what decodes), "ended" at the end of a source that does not loop, "failed" on an unreadable
-    one.
+    what decodes), "skipped" for an image in a folder that cannot be read or is too large,
+    "ended" at the end of a source that does not loop, "failed" on an unreadable one.
     """
 
     def __init__(self, source: FrameSource, hub: FrameHub, on_event: EventCallback) -> None:
@@ -242,6 +242,7 @@ class Capture:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        self.source.listen(self._source_event)
         try:
             self._loop()
         except MnviewerError as exc:
@@ -249,7 +250,13 @@ class Capture:
         except Exception as exc:  # a decoder error must not end the capture silently
             self._report("failed", f"reading {self.source.info.name} failed: {exc}")
         finally:
+            self.source.listen(None)
             self.source.close()
+
+    def _source_event(self, event: SourceEvent) -> None:
+        # Lost and back are said from the reads themselves (below); a skipped image only here.
+        if event.kind == "skipped":
+            self._report("skipped", event.text)
 
     def _report(self, kind: str, text: str) -> None:
         # A capture being stopped is expected to fail its last read: nobody needs to know.

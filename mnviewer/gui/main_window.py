@@ -304,7 +304,8 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         overlay = overlay_for(result, source_fps=self.session.source_fps,
-                              trained=is_trained(result.model_id))
+                              trained=is_trained(result.model_id),
+                              losses=self.session.source_losses)
         self.views[pane].show_result(result, overlay)
         self.plot.add(pane, result.infer_ms, result.model_id)
         if self.session.comparing:

@@ -89,7 +89,8 @@ def model_groups(catalog: Catalog | None = None) -> list[tuple[str, list[ModelEn
     for spec in catalog.models:
         if spec.fullconv:
             continue
-        family = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2"}.get(
+        family = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2",
+                  "user": "Your models"}.get(
             spec.family, "Conv MobileNet (full convolution, untrained)")
         title = f"{family} · width {spec.width:g} · {spec.resolution}×{spec.resolution}" \
             if spec.family == "mobilenet_v1" else family

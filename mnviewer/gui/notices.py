@@ -54,7 +54,7 @@ class NoticeBanner(QLabel):
         """A lost source stays on screen until it is back (it keeps reconnecting meanwhile)."""
         if kind == "lost":
             self.show_notice("warning", text, sticky=True)
-        elif kind == "damaged":
+        elif kind in ("damaged", "skipped"):
             self.show_notice("warning", text)
         elif kind == "back":
             self.clear_sticky()

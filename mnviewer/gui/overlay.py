@@ -41,11 +41,18 @@ def short_label(label: str) -> str:
     return label.split(",", 1)[0]
 
 
-def overlay_for(result: FrameResult, *, source_fps: float, trained: bool = True) -> Overlay:
-    """The overlay of one result; latency is the median over the pipeline's last second."""
+def overlay_for(result: FrameResult, *, source_fps: float, trained: bool = True,
+                losses: tuple[int, float] = (0, 0.0)) -> Overlay:
+    """The overlay of one result; latency is the median over the pipeline's last second.
+
+    losses: how often a live source came back after being lost, and the seconds it was lost.
+    """
     labels = tuple((short_label(p.label), p.score) for p in result.top)
     stats = (f"source {source_fps:.1f} fps · inference {result.fps:.1f} fps · "
              f"latency p50 {result.infer_p50_ms:.2f} ms")
+    reconnects, lost_s = losses
+    if reconnects or lost_s:
+        stats += f" · reconnected {reconnects}× · lost {lost_s:.1f} s"
     note = "" if trained else "random weights: a speed reference, its labels mean nothing"
     return Overlay(labels, f"{result.model_id} · {result.precision} · {result.device}", stats,
                    note)

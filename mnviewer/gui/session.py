@@ -114,6 +114,13 @@ class LiveSession(QObject):
         return self.capture.source.state if self.capture is not None else "opening"
 
     @property
+    def source_losses(self) -> tuple[int, float]:
+        """How often the live source came back after being lost, and the seconds it was lost."""
+        if self.capture is None:
+            return 0, 0.0
+        return self.capture.source.reconnects, self.capture.source.lost_s
+
+    @property
     def dropped(self) -> int:
         """Frames the source overwrote plus frames the main pipeline skipped."""
         total = self.capture.source.dropped if self.capture is not None else 0

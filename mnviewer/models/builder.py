@@ -124,6 +124,12 @@ def built_precisions(model_id: str) -> list[str]:
 _core: ov.Core | None = None
 
 
+def no_int8(spec: ModelSpec) -> UsageError:
+    return UsageError(f"{spec.base_id or spec.id} is a float model imported without "
+                      "calibration images, so it has no int8: import it again with "
+                      "--calibration DIR --force, or choose fp16 or fp32")
+
+
 def shared_core() -> ov.Core:
     """One OpenVINO Core for reading files (reading needs no device)."""
     global _core
@@ -185,9 +191,7 @@ class Builder:
         if spec.origin != "user" or spec.user.get("int8") == "native":
             return graph.quantize_weights(base.clone())
         if spec.user.get("int8") != "calibrated":
-            raise UsageError(f"{spec.base_id or spec.id} is a float model imported without "
-                             "calibration images, so it has no int8: import it again with "
-                             "--calibration DIR --force, or choose fp16 or fp32")
+            raise no_int8(spec)
         from mnviewer.models.user import INT8
 
         path = self._source_path(f"{spec.user['id']}/{INT8}")
@@ -278,7 +282,9 @@ def build_models(specs: list[ModelSpec], precisions: list[str], *, force: bool =
     builder = Builder(catalog, progress)
     built: list[BuiltModel] = []
     for spec in specs:
-        built.extend(builder.build(spec, precisions, force=force))
+        # A float model imported without calibration images has no int8 to build.
+        offered = [p for p in precisions if p in spec.precisions]
+        built.extend(builder.build(spec, offered, force=force))
     return built
 
 
@@ -289,4 +295,6 @@ def ensure_built(model_id: str, precision: str, progress: Progress | None = None
         return found
     catalog = load_catalog()
     spec = catalog.get(model_id)
+    if precision not in spec.precisions:
+        raise no_int8(spec)
     return build_models([spec], [precision], catalog=catalog, progress=progress)[0]

@@ -31,6 +31,11 @@ def _nncf():  # type: ignore[no-untyped-def]
     try:
         import nncf
     except ImportError as exc:
+        if getattr(sys, "frozen", False):
+            raise UsageError("the packaged app does not quantize float models: import an int8 "
+                             "file instead (a quantized .tflite, a QDQ .onnx or an NNCF int8 "
+                             f"IR), made e.g. with {INSTALL_HINT} and 'mnviewer models add "
+                             "--calibration'") from exc
         raise UsageError("int8 for a float model needs NNCF, which is not installed: "
                          f"run {INSTALL_HINT}, or choose fp16 or fp32") from exc
     return nncf

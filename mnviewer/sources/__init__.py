@@ -14,11 +14,13 @@ from mnviewer.sources.base import (
     IMAGE_EXTENSIONS,
     Frame,
     FrameSource,
+    SourceEvent,
     SourceInfo,
     SourceLost,
     to_bgr8,
 )
 from mnviewer.sources.files import (
+    ImageTooLarge,
     _folder_images,
     _ImageSource,
     _is_image,
@@ -27,8 +29,8 @@ from mnviewer.sources.files import (
 )
 from mnviewer.sources.live import _open_camera, _open_live_file, _open_stream, redact_url
 
-__all__ = ["IMAGE_EXTENSIONS", "Frame", "FrameSource", "SourceInfo", "SourceLost",
-           "open_source", "read_image", "redact_url", "to_bgr8"]
+__all__ = ["IMAGE_EXTENSIONS", "Frame", "FrameSource", "ImageTooLarge", "SourceEvent",
+           "SourceInfo", "SourceLost", "open_source", "read_image", "redact_url", "to_bgr8"]
 
 read_image = _read_image
 
@@ -59,7 +61,8 @@ def open_source(
         return _open_stream(spec, timeout_s)
     path = Path(spec).expanduser()
     if path.is_dir():
-        return _ImageSource(_folder_images(path), spec, fps=fps, realtime=realtime, loop=loop)
+        return _ImageSource(_folder_images(path), spec, fps=fps, realtime=realtime, loop=loop,
+                            folder=path)
     if not path.exists():
         what = "image" if _is_image(path) else "video"
         raise SourceError(f"{what} file {spec} not found: check the path")

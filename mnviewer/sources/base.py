@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -47,11 +48,61 @@ class SourceInfo:
     live: bool
 
 
+@dataclass(frozen=True)
+class SourceEvent:
+    """Something a consumer may want to say: an image skipped, a live source lost or back."""
+
+    kind: str  # "skipped" | "lost" | "back"
+    text: str  # one line naming the source and what happened
+    gap_s: float | None = None  # "back": how long the source was lost
+
+
+_events_lock = threading.Lock()
+_HELD_EVENTS = 50
+
+
 class FrameSource(ABC):
     """Frames from one source. Use as a context manager; iterating yields frames until the end."""
 
     info: SourceInfo
     _closed = False
+    _listener: Callable[[SourceEvent], None] | None = None
+    _held: list[SourceEvent] | None = None
+
+    def listen(self, listener: Callable[[SourceEvent], None] | None) -> None:
+        """Call listener(event) for each SourceEvent, starting with those held since opening.
+
+        Live sources call it from their capture thread.
+        """
+        with _events_lock:
+            self._listener = listener
+            held, self._held = self._held or [], None
+        if listener is not None:
+            for event in held:
+                listener(event)
+
+    def _emit(self, event: SourceEvent) -> None:
+        with _events_lock:
+            listener = self._listener
+            if listener is None:
+                # Nobody listens yet: keep the latest few for whoever starts to.
+                self._held = [*(self._held or []), event][-_HELD_EVENTS:]
+                return
+        listener(event)
+
+    def prefer_min_side(self, side: int | None) -> None:
+        """A hint: frames whose short side is `side` are enough (image files decode smaller)."""
+        return None
+
+    @property
+    def reconnects(self) -> int:
+        """How often a live source came back after being lost."""
+        return 0
+
+    @property
+    def lost_s(self) -> float:
+        """Seconds a live source has spent lost, the current loss included."""
+        return 0.0
 
     @abstractmethod
     def read(self) -> Frame | None:

@@ -8,17 +8,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mnviewer import MAX_PIXELS_ENV
 from mnviewer.errors import SourceError
 from mnviewer.sources.base import (
     _TRUNCATION_TOLERANCE,
     IMAGE_EXTENSIONS,
     Frame,
     FrameSource,
+    SourceEvent,
     SourceInfo,
     _one_line,
     _Pacer,
     to_bgr8,
 )
+from mnviewer.sources.imagesize import header_size, is_jpeg, max_image_pixels
 
 # --- image files and folders ---------------------------------------------------------------
 
@@ -38,51 +41,153 @@ def _folder_images(folder: Path) -> list[Path]:
     return paths
 
 
-def _read_image(path: Path) -> np.ndarray:
-    # imdecode from bytes, not imread: imread cannot open non-ASCII paths on Windows.
+class ImageTooLarge(SourceError):
+    """An image over the pixel limit: refused from its header, never decoded."""
+
+
+# JPEG decodes at 1/2, 1/4 or 1/8 of its size almost for free (scaled inverse DCT).
+_REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
+            (2, cv2.IMREAD_REDUCED_COLOR_2))
+
+
+def _too_large(path: Path, size: tuple[int, int] | None, limit: int) -> ImageTooLarge:
+    what = f"{size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.0f} MP)" if size else "too large"
+    return ImageTooLarge(
+        f"image {path} is {what}, over the limit of {limit / 1e6:g} MP: scale it down, or "
+        f"raise {MAX_PIXELS_ENV} to allow it"
+    )
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header, refusing an image over the pixel limit;
+    None when the header is not one mnviewer reads (the decoder's own guard still holds)."""
+    limit = max_image_pixels()
     try:
-        data = np.fromfile(path, dtype=np.uint8)
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-        if image is None:
-            raise ValueError("OpenCV cannot decode it")
-        return to_bgr8(image)
-    except (OSError, ValueError, cv2.error) as error:
+        with open(path, "rb") as fh:
+            size = header_size(fh)
+    except OSError as error:
         raise SourceError(
             f"image {path} is not readable ({_one_line(error)}): replace or remove it"
         ) from None
+    if size is not None and size[0] * size[1] > limit:
+        raise _too_large(path, size, limit)
+    return size
+
+
+def _decode_flags(data: np.ndarray, size: tuple[int, int] | None, min_side: int | None) -> int:
+    if not is_jpeg(data[:3].tobytes()):
+        return cv2.IMREAD_UNCHANGED
+    if size and min_side:
+        short = min(size)
+        for factor, flag in _REDUCED:
+            if short // factor >= min_side:
+                return flag
+    # Colour decoding, reduced or not, turns the picture upright as its EXIF tag says.
+    return cv2.IMREAD_COLOR
+
+
+def _read_image(path: Path, min_side: int | None = None) -> np.ndarray:
+    """Decode an image as BGR uint8; a JPEG at the smallest scale whose short side is still at
+    least min_side. Over the pixel limit it is refused without being decoded."""
+    size = image_size(path)
+    # imdecode from bytes, not imread: imread cannot open non-ASCII paths on Windows.
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+        image = cv2.imdecode(data, _decode_flags(data, size, min_side)) if data.size else None
+        if image is None:
+            raise ValueError("OpenCV cannot decode it")
+        return to_bgr8(image)
+    except cv2.error as error:
+        if "MAX_IMAGE_PIXELS" in str(error):
+            raise _too_large(path, size, max_image_pixels()) from None
+        raise _unreadable(path, error) from None
+    except (OSError, ValueError) as error:
+        raise _unreadable(path, error) from None
+
+
+def _unreadable(path: Path, error: Exception) -> SourceError:
+    return SourceError(f"image {path} is not readable ({_one_line(error)}): replace or remove it")
 
 
 class _ImageSource(FrameSource):
-    """Image files, one frame each, in sorted order."""
+    """Image files, one frame each, in sorted order.
+
+    A single image that cannot be read (or is over the pixel limit) raises SourceError; in a
+    folder such an image is skipped with a "skipped" SourceEvent.
+    """
 
     def __init__(
-        self, paths: list[Path], name: str, *, fps: float | None, realtime: bool, loop: bool
+        self, paths: list[Path], name: str, *, fps: float | None, realtime: bool, loop: bool,
+        folder: Path | None = None,
     ) -> None:
-        self._paths = paths
-        self._first: np.ndarray | None = _read_image(paths[0])
+        self._paths = list(paths)
+        self._folder = folder
         self._loop = loop
         self._fps = fps if fps and fps > 0 else None
         self._pacer = _Pacer() if realtime and self._fps else None
-        self._index = 0
-        height, width = self._first.shape[:2]
-        count = None if loop else len(paths)
+        self._min_side: int | None = None
+        self._index = 0  # frames given
+        self._position = 0  # next path to try
+        self._first: np.ndarray | None = None
+        width, height = self._open_first()
+        count = None if loop else len(self._paths)
         self.info = SourceInfo("images", name, width, height, self._fps, count, live=False)
 
+    def _open_first(self) -> tuple[int, int]:
+        """The first usable image's size, from its header (decoded only when it has none)."""
+        while self._paths:
+            path = self._paths[0]
+            try:
+                size = image_size(path)
+                if size is None:
+                    self._first = _read_image(path)
+                    return self._first.shape[1], self._first.shape[0]
+                return size
+            except SourceError as error:
+                if self._folder is None:
+                    raise
+                self._skip(0, error)
+        raise SourceError(f"folder {self._folder} has no readable images: add or replace some")
+
+    def _skip(self, position: int, error: SourceError) -> None:
+        del self._paths[position]
+        self._emit(SourceEvent("skipped", f"skipped {error}"))
+
+    def prefer_min_side(self, side: int | None) -> None:
+        self._min_side = side
+
     def read(self) -> Frame | None:
-        if self._closed or (self._index >= len(self._paths) and not self._loop):
+        while not self._closed and self._paths:
+            if self._position >= len(self._paths):
+                if not self._loop:
+                    return None
+                self._position = 0
+            position = self._position
+            try:
+                if self._first is not None:
+                    image, self._first = self._first, None
+                else:
+                    image = _read_image(self._paths[position], self._min_side)
+            except SourceError as error:
+                if self._folder is None:
+                    self._position += 1  # an unreadable image raises once
+                    raise
+                self._skip(position, error)
+                continue
+            self._position += 1
+            return self._frame(image)
+        if self._paths or self._closed:
             return None
+        raise SourceError(f"folder {self._folder} has no readable images left: "
+                          "add or replace some")
+
+    def _frame(self, image: np.ndarray) -> Frame:
         index = self._index
-        # Move past this image first: an unreadable one raises once, and the next read goes on.
         self._index += 1
-        if self._first is not None:
-            image, self._first = self._first, None
-        else:
-            image = _read_image(self._paths[index % len(self._paths)])
         t_ms = index * 1000.0 / self._fps if self._fps else 0.0
-        frame = Frame(index, t_ms, image)
         if self._pacer is not None:
             self._pacer.wait(t_ms)
-        return frame
+        return Frame(index, t_ms, image)
 
     def close(self) -> None:
         self._closed = True

@@ -19,6 +19,7 @@ from mnviewer.sources.base import (
     _JOIN_TIMEOUT_S,
     Frame,
     FrameSource,
+    SourceEvent,
     SourceInfo,
     SourceLost,
     _one_line,
@@ -218,6 +219,10 @@ class _LiveSource(FrameSource):
         self._ended = False
         self._error = "no frame yet"
         self._failure: Exception | None = None
+        self._lost_since: float | None = None  # when the last frame came before a loss
+        self._last_frame_at: float | None = None
+        self._lost_total = 0.0
+        self._reconnects = 0
         self._t0 = time.monotonic()
         fps = _plausible_fps(cap)  # read before the capture thread owns cap
         self._period_ms = 1000.0 / (fps or _FALLBACK_FPS)
@@ -237,6 +242,16 @@ class _LiveSource(FrameSource):
     @property
     def dropped(self) -> int:
         return self._dropped
+
+    @property
+    def reconnects(self) -> int:
+        return self._reconnects
+
+    @property
+    def lost_s(self) -> float:
+        with self._cond:
+            since = self._lost_since
+            return self._lost_total + (time.monotonic() - since if since is not None else 0.0)
 
     def read(self) -> Frame | None:
         deadline = time.monotonic() + self._timeout_s
@@ -266,13 +281,13 @@ class _LiveSource(FrameSource):
 
     def close(self) -> None:
         with self._cond:
-            if self._closed:
-                return
             self._closed = True
             self._state = "closed"
             self._slot = None
             self._cond.notify_all()
         self._stop.set()
+        # Every caller waits for the capture thread, a second one too: a source closed from
+        # aside must still be released before the owner goes on (or the process exits).
         if self._thread is not threading.current_thread():
             # A read blocked in the driver can outlast this; the daemon thread then releases.
             self._thread.join(_JOIN_TIMEOUT_S)
@@ -333,7 +348,7 @@ class _LiveSource(FrameSource):
                         self._finish()
                         return
                 else:
-                    self._set_state("reconnecting")
+                    self._lost()
         finally:
             if cap is not None:
                 cap.release()
@@ -357,7 +372,8 @@ class _LiveSource(FrameSource):
         return None
 
     def _publish(self, image: np.ndarray) -> None:
-        t_ms = (time.monotonic() - self._t0) * 1000.0
+        now = time.monotonic()
+        t_ms = (now - self._t0) * 1000.0
         with self._cond:
             if self._closed:
                 return
@@ -366,12 +382,25 @@ class _LiveSource(FrameSource):
             self._slot = Frame(self._next_index, t_ms, image)
             self._next_index += 1
             self._state = "running"
+            self._last_frame_at = now
+            since, self._lost_since = self._lost_since, None
+            if since is not None:
+                self._reconnects += 1
+                self._lost_total += now - since
             self._cond.notify_all()
+        if since is not None:
+            gap = now - since
+            self._emit(SourceEvent("back", f"{self._label} is back after {gap:.1f} s", gap))
 
-    def _set_state(self, state: str) -> None:
+    def _lost(self) -> None:
+        """The capture failed: say so once, and reconnect (with backoff) until it is back."""
         with self._cond:
-            if not self._closed:
-                self._state = state
+            if self._closed or self._lost_since is not None:
+                return
+            self._state = "reconnecting"
+            # The gap runs from the last frame: a stalled stream fails only after its timeout.
+            self._lost_since = self._last_frame_at or time.monotonic()
+        self._emit(SourceEvent("lost", f"source lost, retrying: {self._label} ({self._error})"))
 
     def _finish(self) -> None:
         with self._cond:

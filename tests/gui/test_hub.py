@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +48,7 @@ def test_read_blocks_until_a_new_frame_and_close_wakes_it() -> None:
     hub.publish(frame(0), owner)
     assert sub.read().index == 0
     thread, got = read_in_thread(sub)
-    time.sleep(0.05)
+    thread.join(0.05)  # a read that does not block returns (and ends the thread) at once
     assert thread.is_alive(), "read returned without a new frame"
     hub.publish(frame(1), owner)
     thread.join(1)
@@ -85,7 +84,7 @@ def test_exclusive_mode_serves_readers_one_at_a_time() -> None:
     hub.publish(frame(0), owner)
     assert a.read().index == 0  # a holds the turn until its next read
     thread, got = read_in_thread(b)
-    time.sleep(0.05)
+    thread.join(0.05)  # b's read would end the thread at once if it did not wait its turn
     assert thread.is_alive(), "b ran while a held the turn"
     a.close()  # releases the turn
     thread.join(1)

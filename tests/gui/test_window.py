@@ -12,6 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from mnviewer.gui.session import PARTNER, PRIMARY
+from mnviewer.gui.workers import Task
 
 SMALL = "mobilenet-v1-0.25-128"
 DEFAULT = "mobilenet-v1-1.0-224"
@@ -144,7 +145,12 @@ def test_paused_frame_is_classified_again_with_a_new_top_k(qtbot, open_window,
     window.views[PRIMARY].setFocus()
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_Space)
     assert window.session.paused and window.views[PRIMARY].badge == "PAUSED"
-    qtbot.wait(300)  # a frame already in flight may still arrive
+    # A frame read before the pause may still be in flight: wait until the newest frame the
+    # capture published is the one on screen.
+    hub = window.session.hub
+    qtbot.waitUntil(lambda: hub.latest is not None
+                    and window.views[PRIMARY].result.frame.index == hub.latest.index,
+                    timeout=5_000)
     frozen = window.views[PRIMARY].result.frame.index
     window.controls.top_k.setValue(2)
     qtbot.waitUntil(lambda: len(window.views[PRIMARY].result.top) == 2, timeout=5_000)
@@ -215,7 +221,9 @@ def test_a_recording_that_cannot_be_finished_is_reported_not_announced(
     qtbot.keyClick(window.views[PRIMARY], Qt.Key.Key_R)
     qtbot.waitUntil(lambda: any("cannot write video" in t for t in window.banner.texts()),
                     timeout=5_000)
-    qtbot.wait(300)
+    # Until the finishing task has delivered its signals, a wrong "saved" could still come.
+    qtbot.waitUntil(lambda: not any(t.name == "finish recording" for t in Task._running),
+                    timeout=5_000)
     assert not any(t.startswith("saved") for t in window.banner.texts())
     assert not recording.path.exists()
 

@@ -83,3 +83,20 @@ def test_npu_path_compiles_static_shapes() -> None:
         .is_static
     fixed = read_prepared(built, (360, 640))
     assert list(fixed.get_parameters()[0].get_shape()) == [1, 360, 640, 3]
+
+
+def test_each_device_is_its_own_series(tmp_path: Path) -> None:
+    """Two devices measured in one run (here the CPU and AUTO, the two this machine has)
+    come out as two series, in the JSON, the table and the chart."""
+    svg, out = tmp_path / "devices.svg", tmp_path / "devices.json"
+    proc = run_cli("bench", "--model", SMALL, "--device", "CPU", "AUTO", "--seconds", "0.2",
+                   "--plot", str(svg), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    assert [r["requested_device"] for r in rows] == ["", "AUTO"]
+    assert "AUTO (CPU)" in proc.stdout
+    root = ElementTree.parse(svg).getroot()
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "CPU" in texts and "AUTO (CPU)" in texts
+    points = [c for c in root.iter(f"{SVG}circle") if c.get("r") == "5"]
+    assert len(points) == 2 and points[0].get("stroke") != points[1].get("stroke")

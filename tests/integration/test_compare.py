@@ -102,14 +102,16 @@ def test_stats_window_keeps_recent_latencies_and_counts_every_frame() -> None:
 
 # --- the paired frame loop ----------------------------------------------------------------
 
-def test_pairs_come_in_frame_order_and_match_each_engine_alone(shared_dir: Path) -> None:
+@pytest.mark.parametrize("overlap_read", [True, False])
+def test_pairs_come_in_frame_order_and_match_each_engine_alone(shared_dir: Path,
+                                                               overlap_read: bool) -> None:
     """Both sides see the same frames; the agreement equals what each engine says alone."""
     frames = 30
     with open_source(_video(shared_dir)) as source:
         hw = (source.info.height, source.info.width)
         a = Engine(SMALL, "int8", hint="LATENCY", source_hw=hw)
         b = Engine(SMALL, "fp32", hint="LATENCY", source_hw=hw)
-        pairs = list(PairPipeline(source, a, b, max_frames=frames))
+        pairs = list(PairPipeline(source, a, b, max_frames=frames, overlap_read=overlap_read))
     assert [p.frame.index for p in pairs] == list(range(frames))
     assert all(p.a.frame_id == p.b.frame_id == p.frame.index for p in pairs)
     assert all(p.a.infer_ms > 0 and p.b.infer_ms > 0 for p in pairs)

@@ -219,7 +219,13 @@ def test_unreadable_image_in_a_folder(built_all: float, shared_dir: Path, tmp_pa
     folder.mkdir()
     (folder / "a-cat.bmp").write_bytes((shared_dir / "media" / "cat.bmp").read_bytes())
     (folder / "b-broken.jpg").write_text("not a jpeg")
-    out = tmp_path / "r.jsonl"
-    one_error_line(run_cli("run", "--source", str(folder), "--out", str(out), "--quiet"), 3,
-                   "b-broken.jpg")
-    assert [r["frame"] for r in _jsonl(out)] == [0]
+    (folder / "c-parrot.jpg").write_bytes((shared_dir / "media" / "parrot.jpg").read_bytes())
+    out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
+    proc = run_cli("run", "--source", str(folder), "--out", str(out), "--summary", str(summary),
+                   "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    warnings = proc.stderr.strip().splitlines()
+    assert len(warnings) == 1 and "warning: skipped image" in warnings[0], proc.stderr
+    assert "b-broken.jpg is not readable" in warnings[0]
+    assert [r["frame"] for r in _jsonl(out)] == [0, 1]
+    assert json.loads(summary.read_text())["source"]["skipped"] == 1

@@ -58,7 +58,7 @@ def test_bad_mirror_and_no_network_fails_with_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-mirror"
     done = run_cli("models", "fetch", MODEL_ID, home=tmp_path / "home", mirror=str(missing),
                    offline=True)
-    assert done.returncode != 0
+    assert done.returncode == 4, done.stderr  # a model that cannot be had is a model error
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(missing) in lines[0] and "MNVIEWER_MIRROR" in lines[0]
 

@@ -75,7 +75,7 @@ def test_command_prints_and_writes_json(tmp_path: Path) -> None:
     assert set(data["kinds"]) == set(KINDS)
     lines = proc.stdout.splitlines()
     assert any(line.startswith("1x1 conv") for line in lines)
-    assert "mean of 5 requests after 1 warm-up" in proc.stdout
+    assert "median of 5 requests after 1 warm-up" in proc.stdout
     assert sum(1 for line in lines if line.startswith(("Convolution", "GroupConvolution",
                                                        "FakeQuantize"))) <= 3
 
@@ -84,7 +84,7 @@ def test_help_states_the_method() -> None:
     proc = run_cli("profile", "--help")
     assert proc.returncode == 0
     text = " ".join(proc.stdout.split())
-    assert "warm-up" in text and "averaged over --requests (default 100)" in text
+    assert "warm-up" in text and "median over --requests (default 100)" in text
     assert "PERF_COUNT" in text
 
 

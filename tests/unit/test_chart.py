@@ -130,3 +130,19 @@ def test_save_writes_png_and_svg_and_refuses_other_names(tmp_path: Path) -> None
     with pytest.raises(OutputError, match=r"\.png or \.svg"):
         save_chart(tmp_path / "c.jpg", POINTS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "c.svg"]
+
+
+def test_labels_stay_inside_the_chart() -> None:
+    """A long label at the right edge goes left of or under its point, not off the image,
+    also when a neighbour's label takes the place left of it."""
+    points = [_point("v1-0.25-128 int8", 0.395, 0.48, 14e6),
+              _point("v1-1.0-224 int8", 0.700, 10.8, 569e6),
+              _point("v2-1.0-224 int8", 0.708, 15.4, 300e6),
+              _point("v1-1.0-224-fullconv int8", 0.700, 32.0, 4830e6)]
+    layout = layout_chart(points, "latency")
+    labels = [t for t in layout.texts if t.text in {p.label for p in points}]
+    assert len(labels) == 4
+    for t in labels:
+        w = text_width(t.text, t.size)
+        x0 = t.x if t.anchor == "start" else t.x - w if t.anchor == "end" else t.x - w / 2
+        assert x0 >= 0 and x0 + w <= layout.width, t

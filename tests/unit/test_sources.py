@@ -19,6 +19,7 @@ from mnviewer.errors import SourceError, UsageError
 from mnviewer.sources import (
     Frame,
     FrameSource,
+    SourceEvent,
     SourceInfo,
     SourceLost,
     open_source,
@@ -182,13 +183,23 @@ def test_folder_of_mixed_sizes_in_name_order(tmp_path: Path) -> None:
     assert (source.info.width, source.info.height) == (20, 10)
 
 
-def test_unreadable_image_in_folder_is_named(tmp_path: Path) -> None:
+def test_unreadable_image_in_folder_is_skipped_and_named(tmp_path: Path) -> None:
     assert cv2.imwrite(str(tmp_path / "a.png"), np.zeros((4, 4, 3), np.uint8))
     (tmp_path / "b.jpg").write_bytes(b"not a jpeg")
+    assert cv2.imwrite(str(tmp_path / "c.png"), np.full((4, 4, 3), 200, np.uint8))
+    events: list[SourceEvent] = []
     with open_source(str(tmp_path)) as source:
-        assert source.read() is not None
-        with pytest.raises(SourceError, match=r"image .*b\.jpg is not readable"):
-            source.read()
+        source.listen(events.append)
+        frames = list(source)
+    assert [(f.index, int(f.image[0, 0, 0])) for f in frames] == [(0, 0), (1, 200)]
+    assert [e.kind for e in events] == ["skipped"]
+    assert re.search(r"image .*b\.jpg is not readable", events[0].text), events[0].text
+
+
+def test_folder_of_only_unreadable_images(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(SourceError, match="has no readable images"):
+        open_source(str(tmp_path))
 
 
 def test_unreadable_single_image_is_named(tmp_path: Path) -> None:
@@ -325,7 +336,9 @@ def test_camera_reports_what_it_delivers_and_gets_requests(camera: FakeRig) -> N
 
 
 def test_unplugged_camera_is_lost_then_comes_back(camera: FakeRig) -> None:
+    events: list[SourceEvent] = []
     with open_source(0, timeout_s=0.5) as source:
+        source.listen(events.append)
         first = source.read()
         assert first is not None
         camera.plugged = False
@@ -341,6 +354,11 @@ def test_unplugged_camera_is_lost_then_comes_back(camera: FakeRig) -> None:
         assert again.index > first.index
         assert source.state == "running"
     assert source.state == "closed"
+    assert [e.kind for e in events] == ["lost", "back"]
+    assert events[0].text.startswith("source lost, retrying: camera 0")
+    assert events[1].gap_s is not None and events[1].gap_s > 0
+    assert f"camera 0 is back after {events[1].gap_s:.1f} s" == events[1].text
+    assert source.reconnects == 1 and source.lost_s == events[1].gap_s
 
 
 def test_camera_that_sends_nothing_fails_at_open(camera: FakeRig) -> None:
