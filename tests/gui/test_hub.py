@@ -150,7 +150,7 @@ def test_exclusive_mode_hands_each_reader_the_same_frames() -> None:
     assert a.read().index == 0
     hub.publish(frame(1), owner)  # arrives while a infers frame 0
     thread, got = read_in_thread(a)
-    time.sleep(0.05)
+    thread.join(0.05)  # a's read would end the thread at once if it did not wait for b
     assert thread.is_alive(), "a moved on before b had frame 0"
     assert b.read().index == 0, "b was not given the frame a had"
     b.close()  # a reader that leaves ends its turn and holds no round back
