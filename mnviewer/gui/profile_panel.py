@@ -210,7 +210,7 @@ class ProfilePanel(QWidget):
         pointwise = profile.kinds["pointwise"]
         self.title.setText(
             f"<b>{profile.model} {profile.precision} on {profile.device}</b>: "
-            f"{profile.total_ms:.3f} ms in layers per request (mean of {profile.requests} "
+            f"{profile.total_ms:.3f} ms in layers per request (median of {profile.requests} "
             f"requests after {profile.warmup} warm-up) · 1x1 convolutions: "
             f"{pointwise.share_macs:.1%} of MACs, {pointwise.share_time:.1%} of time")
         self.bars.set_profile(profile)
