@@ -1,5 +1,6 @@
 """Benchmark panel: runs mnviewer.bench over chosen variants and devices in the background,
-then shows a table and a chart, exportable as CSV, JSON and PNG."""
+then shows a table, a bar chart of latency and MACs, and the accuracy-against-cost chart (one
+series per device); exportable as CSV, JSON, PNG and SVG."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +33,7 @@ from mnviewer.atomic import write_text_atomic
 from mnviewer.engine import available_devices
 from mnviewer.errors import OutputError
 from mnviewer.gui.bench_chart import BenchChart
+from mnviewer.gui.cost_chart import CostChart
 from mnviewer.gui.models import build_all, si
 from mnviewer.gui.workers import QUEUED, Task
 from mnviewer.models.catalog import PRECISIONS, load_catalog
@@ -41,15 +44,24 @@ COLUMNS = ("Model", "Precision", "Device", "p50 ms", "p90 ms", "FPS", "MACs", "P
 
 
 def _run(ids: list[str], precisions: list[str], devices: list[str], seconds: float,
-         task: Task) -> list[Any]:
+         images: Path | None, task: Task) -> list[Any]:
     catalog = load_catalog()
     # Built first, under the GUI's build lock, so the benchmark never builds next to a switch.
     build_all([catalog.get(i) for i in ids], precisions,
               progress=lambda text: task.report(0, 0, text))
     return list(bench.run_benchmark(
-        ids, precisions, devices, seconds=seconds,
+        ids, precisions, devices, seconds=seconds, images=images,
         on_progress=lambda done, total, text: task.report(done, total, text),
         should_stop=lambda: task.cancelled))
+
+
+def top1_cell(row: Any) -> str:
+    """Measured top-1, else the checkpoint's published one, marked as such."""
+    if row.top1 is not None:
+        return f"{row.top1:.1%}"
+    if row.published_top1 is not None:
+        return f"{row.published_top1:.1%} (published)"
+    return ""
 
 
 def table_cells(row: Any) -> list[str]:
@@ -58,7 +70,7 @@ def table_cells(row: Any) -> list[str]:
 
     return [row.id, row.precision, row.device, f"{row.latency_ms['p50']:.3f}",
             f"{row.latency_ms['p90']:.3f}", f"{row.throughput_fps:.1f}", si(row.macs),
-            si(row.params), opt(row.top1, ".1%"), opt(row.speedup_vs_fullconv, ".2f"),
+            si(row.params), top1_cell(row), opt(row.speedup_vs_fullconv, ".2f"),
             opt(row.mac_ratio, ".2f")]
 
 
@@ -83,6 +95,7 @@ class BenchPanel(QWidget):
         self.status = QLabel()
         self.table = QTableWidget(0, len(COLUMNS))
         self.chart = BenchChart()
+        self.cost_chart = CostChart()
         self.exports = {kind: QPushButton(f"Export {kind.upper()}")
                         for kind in ("csv", "json", "png")}
         self._layout()
@@ -106,8 +119,11 @@ class BenchPanel(QWidget):
         side.setMaximumWidth(360)
         results = QSplitter(Qt.Orientation.Vertical)
         results.addWidget(self.table)
-        results.addWidget(self.chart)
-        results.setSizes([160, 300])
+        charts = QTabWidget()
+        charts.addTab(self.cost_chart, "Top-1 against cost")
+        charts.addTab(self.chart, "Latency and MACs")
+        results.addWidget(charts)
+        results.setSizes([160, 420])
         right = QVBoxLayout()
         right.addWidget(results, 1)
         right.addLayout(self._row(list(self.exports.values()), stretch=True))
@@ -118,6 +134,7 @@ class BenchPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.status.setWordWrap(True)
+        self.cost_chart.notice.connect(self.notice)
         self.run_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         for kind, button in self.exports.items():
@@ -179,8 +196,8 @@ class BenchPanel(QWidget):
             self.status.setText("Choose at least one variant, precision and device.")
             return
         # Every argument is read here: the task's thread must not touch the widgets.
-        self.task = Task(partial(_run, ids, precisions, devices, self.seconds.value()),
-                         "benchmark")
+        self.task = Task(partial(_run, ids, precisions, devices, self.seconds.value(),
+                                 self.cost_chart.images), "benchmark")
         self.task.progress.connect(self._on_progress, QUEUED)
         self.task.succeeded.connect(self._on_done, QUEUED)
         self.task.failed.connect(self._on_failed, QUEUED)
@@ -247,6 +264,7 @@ class BenchPanel(QWidget):
                 self.table.setItem(r, c, cell)
         self.table.resizeColumnsToContents()
         self.chart.set_rows(self.rows)
+        self.cost_chart.set_rows(self.rows)
 
     # --- export --------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@
 The same frames can feed several pipelines (compare mode). A subscriber is a live FrameSource:
 read() returns the newest frame it has not seen yet and skips older ones, so a slow model drops
 frames instead of holding back a fast one. In exclusive mode the subscribers take turns, first
-come first served, from one read to the next: two models timed side by side then never share
-the CPU while they infer, and each one's latency is what it would be alone.
+come first served, from one read to the next, and go in rounds: a frame one of them took is
+handed to each of the others before anyone gets a newer one. Two models compared side by side
+then see the same frames, never share the CPU while they infer, and each one's latency is what
+it would be alone.
 
 Qt-free, so it can be tested and reused without a display.
 """
@@ -44,6 +46,11 @@ class FrameHub:
         self._turn: HubSubscriber | None = None
         self._waiting: deque[HubSubscriber] = deque()
         self._blocked = 0  # reads waiting in the condition now
+        self._subs: list[HubSubscriber] = []
+        # Exclusive mode: the frame of the current round and who has yet to get it.
+        self._round: set[HubSubscriber] = set()
+        self._round_frame: Frame | None = None
+        self._round_seq = 0
 
     @property
     def latest(self) -> Frame | None:
@@ -70,12 +77,15 @@ class FrameHub:
             self._exclusive = exclusive
             if not exclusive:
                 self._turn = None
+                self._round.clear()
             self._cond.notify_all()
 
     def subscribe(self, name: str) -> HubSubscriber:
         """A new reader; its first read returns the current frame, if there is one."""
         with self._cond:
-            return HubSubscriber(self, name, seen=max(self._seq - 1, 0))
+            sub = HubSubscriber(self, name, seen=max(self._seq - 1, 0))
+            self._subs.append(sub)
+            return sub
 
     def close(self) -> None:
         """Wake every reader; their reads return None from now on."""
@@ -89,7 +99,7 @@ class FrameHub:
     def _read(self, sub: HubSubscriber) -> Frame | None:
         with self._cond:
             self._release(sub)
-            while not self._has_news(sub):
+            while not self._ready(sub):
                 if self._closed or sub._closed:
                     return None
                 self._wait()
@@ -109,6 +119,14 @@ class FrameHub:
         """How many reads are waiting now (for a frame, or for their turn)."""
         with self._cond:
             return self._blocked
+
+    def _ready(self, sub: HubSubscriber) -> bool:
+        if self._exclusive:
+            if sub in self._round:
+                return True
+            if self._round:
+                return False  # the others have not had this round's frame yet
+        return self._has_news(sub)
 
     def _has_news(self, sub: HubSubscriber) -> bool:
         return self._frame is not None and (self._seq > sub._seen or sub._replays > 0)
@@ -130,11 +148,20 @@ class FrameHub:
         return True
 
     def _deliver(self, sub: HubSubscriber) -> Frame | None:
-        if self._seq > sub._seen:
-            sub._dropped += max(0, self._seq - sub._seen - 1)
-            sub._seen = self._seq
+        frame, seq = self._frame, self._seq
+        if self._exclusive:
+            if sub in self._round:
+                self._round.discard(sub)
+                self._cond.notify_all()  # the last one of a round lets the next one start
+                frame, seq = self._round_frame, self._round_seq
+            else:
+                self._round_frame, self._round_seq = frame, seq
+                self._round = {s for s in self._subs if s is not sub and not s._closed}
+        if seq > sub._seen:
+            sub._dropped += max(0, seq - sub._seen - 1)
+            sub._seen = seq
         sub._replays = max(0, sub._replays - 1)
-        return self._frame
+        return frame
 
     def _release(self, sub: HubSubscriber) -> None:
         if self._turn is sub:
@@ -150,6 +177,9 @@ class FrameHub:
         with self._cond:
             sub._closed = True
             self._release(sub)
+            if sub in self._subs:
+                self._subs.remove(sub)
+            self._round.discard(sub)
             self._cond.notify_all()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -23,19 +23,22 @@ from PySide6.QtWidgets import (
 
 from mnviewer.engine import Engine
 from mnviewer.errors import MnviewerError, OutputError, SourceError
+from mnviewer.gui import pair_picker, profile_panel
 from mnviewer.gui import settings as settings_io
 from mnviewer.gui.about import AboutDialog
 from mnviewer.gui.actions import create_actions, fill_toolbar
 from mnviewer.gui.bench_panel import BenchPanel
-from mnviewer.gui.compare import CompareHeader, pair_sides
+from mnviewer.gui.compare import CompareHeader, CompareMode
 from mnviewer.gui.first_run import FAILED, READY, BuildDialog, unbuilt_models
 from mnviewer.gui.keys import install_single_keys
-from mnviewer.gui.models import EngineRequest, any_built, is_trained, partner_of
+from mnviewer.gui.models import EngineRequest, any_built, is_trained
 from mnviewer.gui.notices import NoticeBanner
 from mnviewer.gui.opening import describe, is_camera, probe_cameras
 from mnviewer.gui.outputs import Outputs
 from mnviewer.gui.overlay import overlay_for
+from mnviewer.gui.pair_render import draw_pair, render_pair
 from mnviewer.gui.plot import LatencyPlot
+from mnviewer.gui.profile_panel import ProfilePanel
 from mnviewer.gui.selectors import ControlBar
 from mnviewer.gui.session import PARTNER, PRIMARY, LiveSession
 from mnviewer.gui.settings_dialog import SettingsDialog, apply_fetch_mirror
@@ -43,6 +46,7 @@ from mnviewer.gui.status import StatusLine
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
 from mnviewer.models import fetch
+from mnviewer.pipeline import FrameResult
 from mnviewer.sources import SourceInfo
 
 log = logging.getLogger(__name__)
@@ -100,8 +104,11 @@ class MainWindow(QMainWindow):
         self.commands = create_actions(self)
         self.commands.next_picture.setEnabled(False)
         self.commands.previous_picture.setEnabled(False)
+        self.compare_mode = CompareMode(self.session, self.views, self.header, self)
         self._layout()
         self._connect()
+        self._setup_compare()
+        self._setup_profile()
         self.single_keys = install_single_keys(self)
         self._apply_settings()
         self._status_timer = QTimer(self)
@@ -293,7 +300,7 @@ class MainWindow(QMainWindow):
         self.notify("info", f"loading {request.label}…")
         self.session.load(PRIMARY, request)
         if self.session.comparing:
-            self._load_partner(request)
+            self.compare_mode.follow(request)
 
     def _newest_request(self) -> EngineRequest:
         """The main pane's newest request, else what the settings ask for."""
@@ -301,17 +308,9 @@ class MainWindow(QMainWindow):
         return self.session.requested(PRIMARY) or EngineRequest(st.model, st.precision,
                                                                  st.device)
 
-    def _load_partner(self, primary: EngineRequest) -> bool:
-        partner = partner_of(primary.model)
-        if partner is None:
-            self.notify("warning", f"{primary.model} has no full-convolution twin to compare")
-            self.commands.compare.setChecked(False)
-            return False
-        self.session.start_compare(EngineRequest(partner, primary.precision, primary.device))
-        return True
-
     def _on_engine_ready(self, pane: int, engine: Engine) -> None:
         self.plot.clear(pane)
+        self.compare_mode.engines_changed()
         if pane == PARTNER:
             return
         self.controls.show_engine(engine)
@@ -327,14 +326,15 @@ class MainWindow(QMainWindow):
         if pane == PRIMARY and self.session.engine(PRIMARY) is None:
             self._tell_build_dialog(FAILED, message)
         if pane == PARTNER:
-            self.commands.compare.setChecked(False)
+            if self.session.comparing:
+                self.compare_mode.partner_failed(message)
             return
         running = self.session.engine(PRIMARY)
         if running is not None:
             self.controls.show_engine(running)
             request = self.session.requested(PRIMARY)
             if self.session.comparing and request is not None:
-                self._load_partner(request)  # it was switched along: switch it back
+                self.compare_mode.follow(request)  # a twin switched along: switch it back
         elif self.options.automated:
             self._fail(MnviewerError(message))
 
@@ -353,18 +353,13 @@ class MainWindow(QMainWindow):
                               losses=self.session.source_losses)
         self.views[pane].show_result(result, overlay)
         self.plot.add(pane, result.infer_ms, result.model_id)
-        if pane == PRIMARY:
-            self.outputs.add(result)
         if self.session.comparing:
-            self._update_header()
+            self.compare_mode.result_shown()
+            self._record_pair(pane, result)
+        elif pane == PRIMARY:
+            self.outputs.add(result)
         if self.options.quit_after and self.session.frames(PRIMARY) >= self.options.quit_after:
             self._finish()
-
-    def _update_header(self) -> None:
-        sides = pair_sides([self.session.engine(PRIMARY), self.session.engine(PARTNER)],
-                           [view.result for view in self.views])
-        if sides is not None:
-            self.header.show_sides(*sides)
 
     def overlay_text(self, pane: int = PRIMARY) -> str:
         """What the overlay of `pane` says now (for tests and accessibility)."""
@@ -437,15 +432,11 @@ class MainWindow(QMainWindow):
         if on == self.session.comparing:
             return
         if on:
-            if not self._load_partner(self._newest_request()):
-                return
-            self.header.reset("Loading the full-convolution twin…")
-            self.views[PARTNER].clear("Loading the full-convolution twin…")
+            self.compare_mode.start_twin(self._newest_request())
         else:
-            self.session.stop_compare()
+            self.compare_mode.stop()
             self.plot.clear(PARTNER)
-        self.header.setVisible(on)
-        self.views[PARTNER].setVisible(on)
+        self._show_compare(on)
 
     def _on_bench_running(self, running: bool) -> None:
         # Live inference would compete with the benchmark for the same cores.
@@ -456,6 +447,67 @@ class MainWindow(QMainWindow):
         elif not running and self._paused_for_bench:
             self._paused_for_bench = False
             self.session.set_paused(False)
+
+    # --- compare any pair ----------------------------------------------------------------
+
+    def _setup_compare(self) -> None:
+        self.compare_mode.notice.connect(self.notify)
+        self.outputs.compose = self._compose_pair
+        self.commands_pair = pair_picker.install_action(self)
+
+    def _compose_pair(self) -> QImage | None:
+        """What a snapshot saves in compare mode: the header above both panes."""
+        if not self.session.comparing:
+            return None
+        self.compare_mode.refresh_header()
+        return render_pair(self.views, self.header)
+
+    def _show_compare(self, on: bool) -> None:
+        self.header.setVisible(on)
+        self.views[PARTNER].setVisible(on)
+
+    def compare_pair(self, a: EngineRequest, b: EngineRequest) -> None:
+        """Compare mode with `a` in the main pane and `b` beside it, on the same frames."""
+        self.compare_mode.start_pair(a, b)
+        self._show_compare(True)
+        self.commands.compare.blockSignals(True)  # checked without restarting as the twin
+        self.commands.compare.setChecked(True)
+        self.commands.compare.blockSignals(False)
+
+    def ask_compare_pair(self) -> None:
+        a = self._newest_request()
+        b = self.session.requested(PARTNER) if self.session.comparing else None
+        picker = pair_picker.PairPicker(a, b or a, self)
+        if picker.exec():
+            self.compare_pair(*picker.chosen())
+
+    def _record_pair(self, pane: int, result: FrameResult) -> None:
+        """In compare mode a recording gets both panes and the header once both showed a frame."""
+        if self.outputs.recording is None:
+            return
+        a, b = (view.result for view in self.views)
+        if b is None or self.compare_mode.failed:  # side B does not run: side A alone
+            if pane == PRIMARY:
+                self.outputs.add(result)
+            return
+        if a is None or a.frame is not b.frame:
+            return
+        lines = self.header.plain_text.splitlines()
+        marker = self.views[PRIMARY].marker
+        self.outputs.add(lambda: draw_pair(a, b, lines, marker))
+
+    # --- profile panel -------------------------------------------------------------------
+
+    def _setup_profile(self) -> None:
+        self.profile_panel = ProfilePanel()
+        self.profile_panel.notice.connect(self.notify)
+        self.profile_dock = profile_panel.install(self, self.profile_panel)
+        self.session.engine_ready.connect(self._follow_profile)
+
+    def _follow_profile(self, pane: int, engine: Engine) -> None:
+        if pane == PRIMARY:
+            self.profile_panel.follow(EngineRequest(engine.model_id, engine.precision,
+                                                    engine.device))
 
     # --- snapshot and recording ----------------------------------------------------------
 
@@ -568,6 +620,7 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self.outputs.close()
         self.bench.shutdown()
+        self.profile_panel.shutdown()
         if self.build_dialog is not None:
             self.build_dialog.shutdown()
         self.session.shutdown()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from mnviewer.gui.overlay import render_annotated
-from mnviewer.gui.recorder import Recording, Shown
+from mnviewer.gui.recorder import ImageJob, Recording, Shown
 from mnviewer.gui.settings import Settings, snapshot_folder
 from mnviewer.gui.view import VideoView
 from mnviewer.gui.workers import QUEUED, Task
@@ -48,6 +50,8 @@ class Outputs(QObject):
         self.recording: Recording | None = None
         self._taken: set[Path] = set()  # names given out in this run
         self.finishing: set[Task] = set()  # recordings being finished, until they have said so
+        # Compare mode: draws both panes and the header in place of the main view alone.
+        self.compose: Callable[[], QImage | None] | None = None
         self._failed.connect(self._on_failed, QUEUED)
 
     def _folder(self) -> Path | None:
@@ -74,8 +78,10 @@ class Outputs(QObject):
         if path.suffix.lower() != ".png":
             path = path.with_name(path.name + ".png")
         overlay = view.overlay if view.show_overlay else None
-        image = render_annotated(view.result.frame.image, overlay, mirror=view.mirror,
-                                 shown_height=view.shown_height())
+        composed = self.compose() if self.compose is not None else None
+        image = composed or render_annotated(view.result.frame.image, overlay,
+                                             mirror=view.mirror,
+                                             shown_height=view.shown_height())
         if not image.save(str(path)):
             self.notice.emit("error", f"cannot write {path}: choose another folder")
             return None
@@ -144,10 +150,16 @@ class Outputs(QObject):
         if not recording.failed:  # a failure has been reported as an error already
             self.notice.emit("info", f"saved {recording.written} frames to {recording.path}")
 
-    def add(self, result: FrameResult) -> None:
-        """Record `result` as the view shows it now, if recording (never waits)."""
+    def add(self, result: FrameResult | ImageJob) -> None:
+        """Record `result` as the view shows it now (or the frame a job draws, as compare
+        mode's two panes), if recording (never waits)."""
         recording = self.recording
-        if recording is None or not recording.accepts(result):
+        if recording is None:
+            return
+        if callable(result):
+            recording.add(result)
+            return
+        if not recording.accepts(result):
             return  # a frame of the previous source, still in flight, is not recorded
         view = self.view
         overlay = view.overlay if view.show_overlay else None

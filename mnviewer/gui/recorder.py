@@ -12,11 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mnviewer.errors import MnviewerError
 from mnviewer.gui.overlay import Overlay, image_to_bgr, render_annotated
 from mnviewer.headless import VideoRecorder
 from mnviewer.pipeline import FrameResult
 
+# Draws one frame on the recording thread (compare mode composes both panes this way).
+ImageJob = Callable[[], np.ndarray]
 # About a second of frames: if encoding falls further behind, frames are skipped rather than
 # piling up in memory.
 QUEUE_FRAMES = 30
@@ -43,7 +47,7 @@ class Recording:
         self.failed = False
         self._recorder = VideoRecorder(path, fps)
         self._on_error = on_error
-        self._queue: queue.Queue[Shown | None] = queue.Queue(QUEUE_FRAMES)
+        self._queue: queue.Queue[Shown | ImageJob | None] = queue.Queue(QUEUE_FRAMES)
         self._thread = threading.Thread(target=self._run, name="recording", daemon=True)
         self._thread.start()
 
@@ -52,8 +56,9 @@ class Recording:
         height, width = result.frame.image.shape[:2]
         return (width, height) == self.size
 
-    def add(self, shown: Shown) -> None:
-        """Queue a result without waiting; skipped when the encoder is behind or has failed."""
+    def add(self, shown: Shown | ImageJob) -> None:
+        """Queue a shown result (or a job that draws the frame, as compare mode's two panes)
+        without waiting; skipped when the encoder is behind or has failed."""
         if not self._thread.is_alive():
             return
         with contextlib.suppress(queue.Full):
@@ -72,9 +77,13 @@ class Recording:
     def _run(self) -> None:
         try:
             while (shown := self._queue.get()) is not None:
-                image = render_annotated(shown.result.frame.image, shown.overlay,
-                                         mirror=shown.mirror, shown_height=shown.shown_height)
-                self._recorder.write(image_to_bgr(image))
+                if callable(shown):
+                    self._recorder.write(shown())
+                else:
+                    image = render_annotated(shown.result.frame.image, shown.overlay,
+                                             mirror=shown.mirror,
+                                             shown_height=shown.shown_height)
+                    self._recorder.write(image_to_bgr(image))
                 self.written += 1
         except MnviewerError as exc:
             self._fail(str(exc))

@@ -8,6 +8,7 @@ running pipeline; a switch of source keeps the pipelines, which just read the ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -82,6 +83,8 @@ class LiveSession(QObject):
         self._tasks: set[Task] = set()
         self._retired: set[PipelineWorker] = set()
         self._closed = False
+        # Called with (pane, result) on the pipeline threads for every result (compare mode).
+        self.observer: Callable[[int, FrameResult], None] | None = None
 
     # --- what the window reads -----------------------------------------------------------
 
@@ -265,11 +268,17 @@ class LiveSession(QObject):
         subscriber = self.hub.subscribe(f"pane {pane}")
         pipeline = Pipeline(subscriber, engine, top_k=self.top_k)
         worker = PipelineWorker(pipeline, f"pipeline {pane}", tag=pane)
+        worker.observe = self._observe
         worker.result_ready.connect(self.result_ready, QUEUED)
         worker.failed.connect(self._on_pipeline_failed, QUEUED)
         worker.finished.connect(self._on_worker_finished, QUEUED)
         self._panes[pane].worker = worker
         worker.start()
+
+    def _observe(self, pane: int, result: FrameResult) -> None:
+        observer = self.observer
+        if observer is not None:
+            observer(pane, result)
 
     @staticmethod
     def _subscriber(worker: PipelineWorker) -> HubSubscriber:

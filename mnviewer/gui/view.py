@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mnviewer.gui.overlay import Overlay, fit, frame_image, paint_frame, paint_overlay
@@ -14,6 +14,7 @@ from mnviewer.pipeline import FrameResult, MovingWindow
 BACKGROUND = QColor(18, 18, 18)
 PLACEHOLDER = QColor(170, 170, 170)
 BADGE = QColor(220, 60, 60)
+MARKER = QColor(255, 170, 0)
 
 
 class VideoView(QWidget):
@@ -24,6 +25,7 @@ class VideoView(QWidget):
         self.show_overlay = True
         self.mirror = False
         self.badge = ""  # e.g. "PAUSED", shown at the top right
+        self.marker = ""  # e.g. "top-1 differs" in compare mode: a frame and a note at the bottom
         self.placeholder = "Opening the source…"
         self.displayed = MovingWindow(1.0)  # new frames painted, for the displayed FPS
         self.displayed_total = 0
@@ -84,6 +86,8 @@ class VideoView(QWidget):
                 self._paint_result(painter, area, result)
             if self.badge:
                 self._paint_badge(painter, area)
+            if self.marker and result is not None:
+                paint_marker(painter, area, self.marker)
         finally:
             painter.end()
 
@@ -106,3 +110,17 @@ class VideoView(QWidget):
         painter.fillRect(badge, BADGE)
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self.badge)
+
+
+def paint_marker(painter: QPainter, area: QRectF, text: str, *, at_top: bool = False) -> None:
+    """A coloured frame around `area` with `text` at its bottom or top (a disagreement in
+    compare mode)."""
+    painter.setPen(QPen(MARKER, 4))
+    painter.drawRect(area.adjusted(2, 2, -2, -2))
+    metrics = painter.fontMetrics()
+    width = metrics.horizontalAdvance(text) + 16
+    y = area.top() + 10 if at_top else area.bottom() - metrics.height() - 16
+    note = QRectF(area.center().x() - width / 2, y, width, metrics.height() + 8)
+    painter.fillRect(note, MARKER)
+    painter.setPen(QColor(0, 0, 0))
+    painter.drawText(note, Qt.AlignmentFlag.AlignCenter, text)

@@ -112,6 +112,9 @@ class PipelineWorker(QObject):
         self.pipeline = pipeline
         self.tag = tag
         self.frames = 0  # results produced so far
+        # Sees every result on the worker's thread, also those the GUI skips (compare mode's
+        # agreement counts them); keep it cheap.
+        self.observe: Callable[[int, FrameResult], None] | None = None
         self._lock = threading.Lock()
         self._latest: FrameResult | None = None
         self._signalled = False
@@ -149,6 +152,9 @@ class PipelineWorker(QObject):
 
     def _offer(self, result: FrameResult) -> None:
         self.frames += 1
+        observe = self.observe
+        if observe is not None:
+            observe(self.tag, result)
         if self.frames % TOTALS_KEPT == 0:
             # Runs on the worker's thread, which is the one iterating the pipeline: between
             # two results nothing appends to the samples.

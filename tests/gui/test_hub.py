@@ -148,3 +148,20 @@ def test_bad_settings_are_dropped_with_a_warning(config_dir: Path) -> None:
     assert loaded == Settings(model="mobilenet-v1-0.5-160")
     dropped = " ".join(str(w.message) for w in caught)
     assert "top_k" in dropped and "precision" in dropped and "colour" in dropped
+
+
+def test_exclusive_mode_hands_each_reader_the_same_frames() -> None:
+    hub, owner = FrameHub(), object()
+    hub.attach(owner)
+    hub.set_exclusive(True)
+    a, b = hub.subscribe("a"), hub.subscribe("b")
+    hub.publish(frame(0), owner)
+    assert a.read().index == 0
+    hub.publish(frame(1), owner)  # arrives while a infers frame 0
+    thread, got = read_in_thread(a)
+    thread.join(0.05)  # a's read would end the thread at once if it did not wait for b
+    assert thread.is_alive(), "a moved on before b had frame 0"
+    assert b.read().index == 0, "b was not given the frame a had"
+    b.close()  # a reader that leaves ends its turn and holds no round back
+    thread.join(1)
+    assert got[0].index == 1

@@ -44,8 +44,10 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300,
     """The real `mnviewer` command in a subprocess, with the test's environment."""
     full_env = dict(os.environ)
     full_env.update(env or {})
+    # UTF-8 whatever this process's locale says: concurrent OpenVINO model reads can leave it
+    # at "C" (libopenvino sets and restores LC_ALL around parsing), which decodes as ASCII.
     return subprocess.run([sys.executable, "-m", "mnviewer", *args], capture_output=True,
-                          text=True, env=full_env, timeout=timeout, cwd=cwd)
+                          text=True, encoding="utf-8", env=full_env, timeout=timeout, cwd=cwd)
 
 
 def one_error_line(proc: subprocess.CompletedProcess, code: int, *words: str) -> None:

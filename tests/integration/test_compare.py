@@ -186,7 +186,7 @@ def test_ctrl_c_keeps_the_result(shared_dir: Path, tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "mnviewer", "compare", "--source", _video(shared_dir), "--a",
          SMALL, "--b", f"{SMALL}:fp32", "--realtime", "--json", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()  # printed once both variants are compiled
