@@ -28,6 +28,22 @@ def write_text_atomic(path: Path, text: str, *, hint: str = "choose another path
                           f"{hint}") from exc
 
 
+def write_bytes_durable(path: Path, data: bytes, *, hint: str = "choose another path") -> None:
+    """Temporary name, fsync, rename: the file is either the old one or the whole new one,
+    also after a power loss."""
+    tmp = temp_name(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path} ({exc.strerror or exc}): free disk space or "
+                          f"{hint}") from exc
+
+
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()

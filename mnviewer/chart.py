@@ -358,19 +358,6 @@ def save_chart(path: Path, points: list[ChartPoint], axis: str = "latency", *,
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    import os
+    from mnviewer.atomic import write_bytes_durable
 
-    from mnviewer.atomic import temp_name
-    from mnviewer.errors import OutputError
-
-    tmp = temp_name(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path} ({exc.strerror or exc}): free disk space or "
-                          "choose another path") from exc
+    write_bytes_durable(path, data)

@@ -10,6 +10,7 @@ import pytest
 from tests.helpers import mirror_list
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+INSECTS = "mobilenet_v2_1.0_224_inat_insect_quant.tflite"
 # Building the bundle and the .deb alone may take 20 minutes on a slow machine.
 PACKAGE_TIMEOUT_S = 1800
 
@@ -55,3 +56,29 @@ def _isolated_home(
     # No test may read or write the user's real cache; a test can still setenv its own values.
     monkeypatch.setenv("MNVIEWER_HOME", str(session_home))
     monkeypatch.setenv("MNVIEWER_MIRROR", mirror_list(shared_dir))
+
+
+@pytest.fixture(scope="module")
+def import_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache of the test module's own, so the models it imports stay out of other tests."""
+    return tmp_path_factory.mktemp("import-home")
+
+
+@pytest.fixture(scope="module")
+def insects(import_home: Path, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory
+            ) -> str:
+    """The third-party insect classifier, imported as 'insects' from a copy then deleted
+    (the cache keeps its own)."""
+    import shutil
+
+    from tests.integration.conftest import run_cli
+
+    copy = tmp_path_factory.mktemp("elsewhere") / INSECTS
+    shutil.copy(shared_dir / "models" / INSECTS, copy)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MNVIEWER_HOME", str(import_home))
+        env.setenv("MNVIEWER_MIRROR", mirror_list(shared_dir))
+        proc = run_cli("models", "add", str(copy), "--id", "insects")
+    assert proc.returncode == 0, proc.stderr
+    copy.unlink()
+    return "insects"

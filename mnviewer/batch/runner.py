@@ -4,7 +4,6 @@ retries, reports progress and writes DIR/summary.json, also when stopped."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from mnviewer.atomic import reason, temp_name
+from mnviewer.atomic import reason, write_bytes_durable
 from mnviewer.batch.plan import Expected, SourceTask, finished_frames, remove_partials
 from mnviewer.batch.worker import Stopped, WorkerSetup, process_source
 from mnviewer.engine import Engine
@@ -212,16 +211,5 @@ class BatchRun:
 
 def write_json_durable(path: Path, data: dict) -> None:
     """Temporary name, fsync, rename: the file is either the old one or the whole new one."""
-    from mnviewer.errors import OutputError
-
-    tmp = temp_name(path)
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=1) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path} ({exc.strerror or exc}): free disk space or "
-                          "choose another --out-dir") from exc
+    write_bytes_durable(path, (json.dumps(data, indent=1) + "\n").encode("utf-8"),
+                        hint="choose another --out-dir")

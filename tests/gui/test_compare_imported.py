@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mnviewer.gui.models import EngineRequest
 from mnviewer.gui.pair_picker import PairPicker
-from tests.integration.conftest import run_cli
 
 INSECTS = "mobilenet_v2_1.0_224_inat_insect_quant.tflite"
 SMALL = "mobilenet-v1-0.25-128"
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache of this module's own, so the imported model stays out of other tests."""
-    return tmp_path_factory.mktemp("gui-import-home")
-
-
 @pytest.fixture(autouse=True)
-def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MNVIEWER_HOME", str(home))
-
-
-@pytest.fixture(scope="module")
-def insects(home: Path, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    copy = tmp_path_factory.mktemp("elsewhere") / INSECTS
-    shutil.copy(shared_dir / "models" / INSECTS, copy)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("MNVIEWER_HOME", str(home))
-        proc = run_cli("models", "add", str(copy), "--id", "insects")
-    assert proc.returncode == 0, proc.stderr
-    return "insects"
+def _home(import_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNVIEWER_HOME", str(import_home))
 
 
 def test_imported_model_is_offered_and_compared_with_its_twin(qtbot, open_window, wait_result,

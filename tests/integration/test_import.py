@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,15 +27,9 @@ INSECTS = "mobilenet_v2_1.0_224_inat_insect_quant.tflite"
 REFERENCE = "mobilenet-v1-0.25-128"
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache of this module's own, so imported models stay out of other tests' catalog."""
-    return tmp_path_factory.mktemp("import-home")
-
-
 @pytest.fixture(autouse=True)
-def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MNVIEWER_HOME", str(home))
+def _home(import_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNVIEWER_HOME", str(import_home))
 
 
 def _add(*args: str) -> subprocess.CompletedProcess:
@@ -58,10 +51,10 @@ def _conv_precisions(engine: Engine) -> Counter:
     return out
 
 
-def _nothing_left(home: Path, model_id: str) -> None:
-    assert not (home / "user-models" / model_id).exists()
-    assert not (home / "models" / model_id).exists()
-    leftovers = list((home / "user-models").glob(f".{model_id}.*"))
+def _nothing_left(import_home: Path, model_id: str) -> None:
+    assert not (import_home / "user-models" / model_id).exists()
+    assert not (import_home / "models" / model_id).exists()
+    leftovers = list((import_home / "user-models").glob(f".{model_id}.*"))
     assert not leftovers, leftovers
 
 
@@ -86,19 +79,6 @@ def _litert_reference_top1(path: Path, image: np.ndarray) -> int:
 
 
 # ---------------------------------------------------------------------------- .tflite
-
-
-@pytest.fixture(scope="module")
-def insects(home: Path, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The third-party insect classifier, imported from a copy that is then deleted."""
-    copy = tmp_path_factory.mktemp("elsewhere") / INSECTS
-    shutil.copy(shared_dir / "models" / INSECTS, copy)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("MNVIEWER_HOME", str(home))
-        proc = run_cli("models", "add", str(copy), "--id", "insects")
-    assert proc.returncode == 0, proc.stderr
-    copy.unlink()  # the cache keeps its own copy
-    return "insects"
 
 
 def test_quantized_tflite_reads_its_preprocessing_and_labels_from_the_file(insects: str
@@ -158,12 +138,13 @@ def test_imported_model_runs_through_the_cli_by_id(insects: str, shared_dir: Pat
 
 
 @pytest.fixture(scope="module")
-def exported(home: Path, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def exported(import_home: Path, shared_dir: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The reference catalog model's fp32 weights as ONNX (plain and with metadata_props)
     and as an IR with Model API model_info."""
     folder = tmp_path_factory.mktemp("exported")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("MNVIEWER_HOME", str(home))
+        env.setenv("MNVIEWER_HOME", str(import_home))
         env.setenv("MNVIEWER_MIRROR", mirror_list(shared_dir))
         fp32 = builder.ensure_built(REFERENCE, "fp32").xml
     labels = (shared_dir / "models" / "imagenet_labels.txt").read_text().splitlines()
@@ -233,7 +214,7 @@ def test_channel_order_from_onnx_metadata_is_applied(
 
 
 def test_a_failed_forced_import_keeps_the_earlier_one(exported: dict, tmp_path: Path,
-                                                      home: Path) -> None:
+                                                      import_home: Path) -> None:
     assert _add(str(exported["plain"]), "--id", "kept", "--mean", "127.5", "--scale",
                 "127.5").returncode == 0
     labels = tmp_path / "short.txt"
@@ -242,7 +223,7 @@ def test_a_failed_forced_import_keeps_the_earlier_one(exported: dict, tmp_path: 
                 "--scale", "127.5", "--labels", str(labels))
     one_error_line(proc, 4, "2 labels")
     assert Engine("kept", "fp32").labels[17] == "class 17"
-    assert not list((home / "user-models").glob(".kept.*"))
+    assert not list((import_home / "user-models").glob(".kept.*"))
 
 
 def test_float_model_without_calibration_says_int8_is_not_offered(exported: dict) -> None:
@@ -253,11 +234,12 @@ def test_float_model_without_calibration_says_int8_is_not_offered(exported: dict
     one_error_line(proc, 2, "no-int8", "--calibration")
 
 
-def test_onnx_without_normalization_names_the_missing_flags(exported: dict, home: Path) -> None:
+def test_onnx_without_normalization_names_the_missing_flags(exported: dict,
+                                                            import_home: Path) -> None:
     one_error_line(_add(str(exported["plain"]), "--id", "bare"), 2, "--mean", "--scale")
     one_error_line(_add(str(exported["plain"]), "--id", "bare", "--mean", "127.5"), 2,
                    "--scale")
-    _nothing_left(home, "bare")
+    _nothing_left(import_home, "bare")
 
 
 def test_nncf_int8_of_a_float_model_runs_int8_and_reports_agreement(
@@ -312,7 +294,7 @@ def test_dequantized_softmax_output_gets_no_second_softmax(tmp_path: Path) -> No
 
 
 def test_files_that_are_not_models_are_refused_with_nothing_left(
-        tmp_path: Path, home: Path, shared_dir: Path, exported: dict) -> None:
+        tmp_path: Path, import_home: Path, shared_dir: Path, exported: dict) -> None:
     text = tmp_path / "notes.tflite"
     text.write_text("just some text\n")
     empty = tmp_path / "empty.onnx"
@@ -328,20 +310,20 @@ def test_files_that_are_not_models_are_refused_with_nothing_left(
     for path, word in cases:
         proc = _add(str(path), "--id", "bad", "--mean", "0", "--scale", "1")
         one_error_line(proc, 4, str(path.name), word)
-        _nothing_left(home, "bad")
+        _nothing_left(import_home, "bad")
 
 
-def test_graphs_that_are_not_image_classifiers_are_refused(shared_dir: Path, home: Path
+def test_graphs_that_are_not_image_classifiers_are_refused(shared_dir: Path, import_home: Path
                                                            ) -> None:
     extractor = shared_dir / "models" / "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"
     one_error_line(_add(str(extractor), "--id", "bad"), 4, "not an image classifier",
                    "[1, N]")
     head = shared_dir / "models" / "mobilenet_quant_v1_224_head_layers.tflite"
     one_error_line(_add(str(head), "--id", "bad"), 4, "not an image classifier", "channels")
-    _nothing_left(home, "bad")
+    _nothing_left(import_home, "bad")
 
 
-def test_an_op_openvino_cannot_read_is_named(tmp_path: Path, home: Path) -> None:
+def test_an_op_openvino_cannot_read_is_named(tmp_path: Path, import_home: Path) -> None:
     import onnx
     from onnx import TensorProto, helper
 
@@ -355,23 +337,23 @@ def test_an_op_openvino_cannot_read_is_named(tmp_path: Path, home: Path) -> None
     onnx.save(model, str(path))
     one_error_line(_add(str(path), "--id", "bad", "--mean", "0", "--scale", "1"), 4,
                    "FancyPooling")
-    _nothing_left(home, "bad")
+    _nothing_left(import_home, "bad")
 
 
 def test_labels_that_do_not_match_name_both_counts(shared_dir: Path, tmp_path: Path,
-                                                   home: Path) -> None:
+                                                   import_home: Path) -> None:
     labels = tmp_path / "labels.txt"
     labels.write_text("\n".join(f"l{i}" for i in range(10)) + "\n")
     proc = _add(str(shared_dir / "models" / INSECTS), "--id", "bad", "--labels", str(labels))
     one_error_line(proc, 4, "10 labels", "1022 outputs")
-    _nothing_left(home, "bad")
+    _nothing_left(import_home, "bad")
 
 
 def test_duplicate_id_needs_force_and_calibration_needs_images(
-        insects: str, shared_dir: Path, exported: dict, tmp_path: Path, home: Path) -> None:
+        insects: str, shared_dir: Path, exported: dict, tmp_path: Path, import_home: Path) -> None:
     proc = _add(str(shared_dir / "models" / INSECTS), "--id", insects)
     one_error_line(proc, 4, insects, "--force")
-    assert (home / "user-models" / insects).is_dir()
+    assert (import_home / "user-models" / insects).is_dir()
     catalog_id = run_cli("models", "add", str(exported["plain"]), "--id", REFERENCE)
     one_error_line(catalog_id, 4, REFERENCE, "built-in")
     empty = tmp_path / "no-images"
@@ -380,7 +362,7 @@ def test_duplicate_id_needs_force_and_calibration_needs_images(
     proc = _add(str(exported["plain"]), "--id", "bad", "--mean", "127.5", "--scale", "127.5",
                 "--calibration", str(empty))
     one_error_line(proc, 4, str(empty), "no readable images")
-    _nothing_left(home, "bad")
+    _nothing_left(import_home, "bad")
 
 
 def test_labels_fall_back_to_class_numbers(exported: dict) -> None:
@@ -390,27 +372,27 @@ def test_labels_fall_back_to_class_numbers(exported: dict) -> None:
     assert engine.labels[17] == "class 17" and len(engine.labels) == 1001
 
 
-def test_remove_deletes_the_model_and_its_twin(exported: dict, home: Path) -> None:
+def test_remove_deletes_the_model_and_its_twin(exported: dict, import_home: Path) -> None:
     assert _add(str(exported["plain"]), "--id", "short-lived", "--mean", "127.5",
                 "--scale", "127.5").returncode == 0
     Engine("short-lived-fullconv", "fp32")
-    assert (home / "models" / "short-lived-fullconv").is_dir()
+    assert (import_home / "models" / "short-lived-fullconv").is_dir()
     assert run_cli("models", "remove", "short-lived").returncode == 0
-    _nothing_left(home, "short-lived")
-    assert not (home / "models" / "short-lived-fullconv").exists()
+    _nothing_left(import_home, "short-lived")
+    assert not (import_home / "models" / "short-lived-fullconv").exists()
     assert all(m.id != "short-lived" for m in load_catalog().models)
     one_error_line(run_cli("models", "remove", "short-lived"), 2, "short-lived")
 
 
 def test_an_import_killed_midway_leaves_nothing(exported: dict, shared_dir: Path,
-                                                home: Path) -> None:
+                                                import_home: Path) -> None:
     cmd = [sys.executable, "-m", "mnviewer", "models", "add", str(exported["plain"]), "--id",
            "killed", "--mean", "127.5", "--scale", "127.5", "--calibration",
            str(shared_dir / "imagenet-sample")]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not list((home / "user-models").glob(".killed.partial-*")):
+        while not list((import_home / "user-models").glob(".killed.partial-*")):
             assert proc.poll() is None, "the import ended before it staged anything"
             assert time.monotonic() < deadline
             time.sleep(0.01)
@@ -421,4 +403,4 @@ def test_an_import_killed_midway_leaves_nothing(exported: dict, shared_dir: Path
     # The next import removes what the killed one left.
     assert _add(str(exported["plain"]), "--id", "after-kill", "--mean", "127.5",
                 "--scale", "127.5").returncode == 0
-    _nothing_left(home, "killed")
+    _nothing_left(import_home, "killed")
