@@ -66,7 +66,7 @@ class BenchChart(QWidget):
         super().__init__(parent)
         self.rows: list[Any] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(100)
 
     def sizeHint(self) -> QSize:
         return QSize(700, 300)

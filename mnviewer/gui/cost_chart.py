@@ -80,7 +80,7 @@ class ChartCanvas(QWidget):
         self.axis = "latency"
         self.images: Path | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(480, 300)
+        self.setMinimumSize(360, 100)  # the panel shares the window with the live view
 
     def sizeHint(self) -> QSize:
         return QSize(860, 520)
