@@ -60,12 +60,17 @@ def wait_for_rows(path: Path, count: int) -> int:
     raise AssertionError(f"{path} did not reach {count} lines in {WAIT_S} s")
 
 
-def test_run_says_when_a_stream_is_lost_and_back(server: MjpegServer, tmp_path: Path) -> None:
-    out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
-    proc = subprocess.Popen(
+def start_run(server: MjpegServer, out: Path, summary: Path) -> subprocess.Popen:
+    """`mnviewer run` on the server's stream, its stderr piped for StderrLines."""
+    return subprocess.Popen(
         [sys.executable, "-m", "mnviewer", "run", "--source", server.url, "--out", str(out),
          "--summary", str(summary)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=dict(os.environ))
+
+
+def test_run_says_when_a_stream_is_lost_and_back(server: MjpegServer, tmp_path: Path) -> None:
+    out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
+    proc = start_run(server, out, summary)
     try:
         stderr = StderrLines(proc)
         wait_for_rows(out, 10)
@@ -96,10 +101,7 @@ def test_run_says_when_a_stream_is_lost_and_back(server: MjpegServer, tmp_path: 
 def test_run_stopped_while_the_stream_is_lost_counts_the_loss(server: MjpegServer,
                                                               tmp_path: Path) -> None:
     out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mnviewer", "run", "--source", server.url, "--out", str(out),
-         "--summary", str(summary)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=dict(os.environ))
+    proc = start_run(server, out, summary)
     try:
         stderr = StderrLines(proc)
         wait_for_rows(out, 5)
