@@ -31,6 +31,10 @@ class DeviceError(ModelError):
     """A requested inference device is absent or failed."""
 
 
+class ImportFailed(ModelError):
+    """A user's model file cannot become an mnviewer model."""
+
+
 class FetchError(ModelError):
     """A source file could not be fetched or failed its sha256 check."""
 

@@ -184,19 +184,19 @@ def _cmd_add(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     # Progress helps a person watching; in a log, only the result and errors matter.
     watching = sys.stderr.isatty()
-    imported = import_model(Path(args.file), options, show_progress=watching,
+    model_id = import_model(Path(args.file), options, show_progress=watching,
                             progress=lambda msg: print(msg, file=sys.stderr, flush=True)
                             if watching else None)
     catalog = load_catalog()
-    info = describe(catalog.get(imported.id), catalog)
+    info = describe(catalog.get(model_id), catalog)
     if args.json:
         print(json.dumps(info, indent=1))
     else:
-        print(f"ok {imported.id}: {_millions(info['macs'])} MACs, {_millions(info['params'])} "
+        print(f"ok {model_id}: {_millions(info['macs'])} MACs, {_millions(info['params'])} "
               f"params, {','.join(info['precisions'])}"
               + (f", twin {info['twin']}" if info.get("twin") else ""))
         if "int8" not in info["precisions"]:
-            print(f"no int8 for {imported.id}: it is a float model; import it again with "
+            print(f"no int8 for {model_id}: it is a float model; import it again with "
                   "--calibration DIR --force to quantize it", file=sys.stderr)
     if watching:
         print(f"imported in {time.perf_counter() - start:.1f} s", file=sys.stderr)

@@ -233,10 +233,9 @@ class AddModelDialog(QDialog):
 
             frames = source_frames(spec, CALIBRATION_FRAMES, task) if calibrate else None
             with BUILD_LOCK:
-                done = import_model(path, options, calibration_frames=frames,
+                return import_model(path, options, calibration_frames=frames,
                                     progress=lambda text: task.report(0, 0, text),
                                     cancelled=lambda: task.cancelled)
-            return done.id
 
         self.error.clear()
         self._run(Task(run, "import-model"), self._on_imported)

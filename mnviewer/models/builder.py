@@ -147,6 +147,10 @@ class Builder:
         self._core = shared_core()
         self._bases: dict[str, ov.Model] = {}
 
+    def remember(self, model_id: str, base: ov.Model) -> None:
+        """Use `base` as the model's assembled graph (an import has just rebuilt it)."""
+        self._bases[model_id] = base
+
     def _source_path(self, name: str) -> Path:
         from mnviewer.models import fetch
 

@@ -28,7 +28,7 @@ from openvino.frontend import (
 from openvino.passes import ConstantFolding, Manager
 
 from mnviewer.atomic import reason
-from mnviewer.errors import ModelError, UsageError
+from mnviewer.errors import ImportFailed, UsageError
 from mnviewer.models import graph
 from mnviewer.models.tflite_meta import (
     TfliteFormatError,
@@ -51,10 +51,6 @@ GRAY_WEIGHTS = (0.299, 0.587, 0.114)
 FOLLOWERS = ("Convert", "FakeQuantize", "Reshape", "Squeeze", "Transpose")
 # A dequantization after the scores ((q - zero_point) * scale) is followed too.
 DEQUANTIZE = ("Subtract", "Multiply")
-
-
-class ImportFailed(ModelError):
-    """The file cannot become an mnviewer model (exit 4)."""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import numpy as np
 import openvino as ov
 
 from mnviewer.atomic import reason, sha256_of
-from mnviewer.errors import ModelError, OutputError, UsageError
-from mnviewer.models.importer import ImportFailed, Preprocessing
+from mnviewer.errors import ImportFailed, ModelError, OutputError, UsageError
+from mnviewer.models.importer import Preprocessing
 
 MAX_IMAGES = 300
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")

@@ -16,20 +16,18 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnviewer import paths
 from mnviewer.atomic import sha256_of
-from mnviewer.errors import OutputError, UsageError
+from mnviewer.errors import ImportFailed, OutputError, UsageError
 from mnviewer.models.catalog import FULLCONV_SUFFIX, ModelSpec, SourceFile
-from mnviewer.models.importer import (
-    Description,
-    ImportFailed,
-    ImportOptions,
-    Preprocessing,
-    Quantization,
-)
+
+if TYPE_CHECKING:  # the importer loads OpenVINO: listing the catalog must not
+    import openvino as ov
+
+    from mnviewer.models.importer import Description, ImportOptions
 
 RECORD = "model.json"
 LABELS = "labels.txt"
@@ -114,12 +112,6 @@ def user_entries(taken: set[str]) -> tuple[dict[str, SourceFile], list[ModelSpec
 # ---------------------------------------------------------------------------- import
 
 
-@dataclass(frozen=True)
-class Imported:
-    id: str
-    built: list
-
-
 def file_record(path: Path) -> dict:
     """sha256 and size of a file the import keeps."""
     return {"sha256": sha256_of(path), "size": path.stat().st_size}
@@ -164,11 +156,13 @@ def _record(model_id: str, desc: Description, depthwise: bool, background: bool)
     }
 
 
-def description_of(record: dict, raw_model: object, path: Path) -> Description:
+def description_of(record: dict, raw_model: ov.Model, path: Path) -> Description:
     """A stored record back as a Description of the copied file (no deciding again)."""
+    from mnviewer.models.importer import Description, Preprocessing, Quantization
+
     quant = record.get("input_quant")
     return Description(
-        path=path, format=record["format"], model=raw_model,  # type: ignore[arg-type]
+        path=path, format=record["format"], model=raw_model,
         preprocessing=Preprocessing.from_json(record["preprocessing"]),
         classes=int(record["classes"]), labels=None, labels_from=record["labels_from"],
         quantized=bool(record["quantized"]),
@@ -184,10 +178,10 @@ class ImportCancelled(ImportFailed):
 
 def import_model(path: Path, options: ImportOptions, *, progress: Progress | None = None,
                  calibration_frames: list | None = None, show_progress: bool = False,
-                 cancelled: Cancelled | None = None) -> Imported:
+                 cancelled: Cancelled | None = None) -> str:
     """Import a user's model file: describe and check it, stage a copy (quantized if asked),
-    move it into place and build it. A failure or cancel at any step keeps the earlier
-    import of the same id, if any, and leaves nothing else under the id."""
+    move it into place and build it; returns its id. A failure or cancel at any step keeps
+    the earlier import of the same id, if any, and leaves nothing else under the id."""
     from mnviewer.models import builder, importer
 
     say = progress or (lambda _msg: None)
@@ -210,7 +204,7 @@ def import_model(path: Path, options: ImportOptions, *, progress: Progress | Non
         _clean(staging)
         raise
     try:
-        built = _build(record, say)
+        _build(record, base, say)
         _check(not stop())
     except BaseException:
         remove_model(model_id, missing_ok=True)
@@ -220,7 +214,7 @@ def import_model(path: Path, options: ImportOptions, *, progress: Progress | Non
         raise
     if old is not None:
         _clean(old)
-    return Imported(model_id, built)
+    return model_id
 
 
 def _check(go_on: bool) -> None:
@@ -242,14 +236,14 @@ def _free_id(model_id: str, path: Path, force: bool) -> str:
     return model_id
 
 
-def _stage(staging: Path, model_id: str, desc: Description, base: object,
+def _stage(staging: Path, model_id: str, desc: Description, base: ov.Model,
            options: ImportOptions, frames: list | None, say: Progress, show_progress: bool,
            stop: Cancelled) -> dict:
     """Everything the import keeps, written into the staging folder; returns the record."""
     from mnviewer.models import builder, importer
 
     labels_text, background = _labels_text(desc)
-    record = _record(model_id, desc, importer.has_depthwise(base), background)  # type: ignore[arg-type]
+    record = _record(model_id, desc, importer.has_depthwise(base), background)
     staging.mkdir(parents=True)
     files = {record["source"]: _copy(desc.path, staging / record["source"])}
     if desc.format == "ir":
@@ -272,7 +266,7 @@ def _stage(staging: Path, model_id: str, desc: Description, base: object,
         say("quantizing to int8 with NNCF")
         images = quantize.calibration_images(options.calibration, frames,
                                              desc.preprocessing)
-        int8, agreement = quantize.quantize(base, images, desc.preprocessing,  # type: ignore[arg-type]
+        int8, agreement = quantize.quantize(base, images, desc.preprocessing,
                                             show_progress=show_progress)
         files.update(quantize.save(int8, staging / INT8))
         record["int8"] = "calibrated"
@@ -283,8 +277,9 @@ def _stage(staging: Path, model_id: str, desc: Description, base: object,
     return record
 
 
-def _build(record: dict, say: Progress) -> list:
-    from mnviewer.models import builder
+def _build(record: dict, base: ov.Model, say: Progress) -> None:
+    """Every precision of the imported model, from the graph the import already rebuilt."""
+    from mnviewer.models.builder import Builder
     from mnviewer.models.catalog import load_catalog
 
     model_id = record["id"]
@@ -292,8 +287,9 @@ def _build(record: dict, say: Progress) -> list:
     for stale in (model_id, model_id + FULLCONV_SUFFIX):
         _clean(paths.models_dir() / stale)
     spec = spec_of(record)
-    return builder.build_models([spec], list(spec.precisions), force=True,
-                                catalog=load_catalog(), progress=say)
+    builder = Builder(load_catalog(), say)
+    builder.remember(model_id, base)
+    builder.build(spec, list(spec.precisions), force=True)
 
 
 def _commit(staging: Path, final: Path, path: Path, *, force: bool) -> Path | None:
