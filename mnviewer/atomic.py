@@ -16,6 +16,11 @@ def temp_name(path: Path) -> Path:
                           f"{path.suffix}")
 
 
+def with_extension(path: Path, kind: str) -> Path:
+    """`path`, with '.kind' added when its name does not end in it (any letter case)."""
+    return path if path.suffix.lower() == f".{kind}" else path.with_name(f"{path.name}.{kind}")
+
+
 def write_text_atomic(path: Path, text: str, *, hint: str = "choose another path") -> None:
     """Write under a temporary name, then rename: never a half-written file at `path`."""
     tmp = temp_name(path)

@@ -338,7 +338,7 @@ def _put_text(img: np.ndarray, t: Text, scale: float) -> None:
 def save_chart(path: Path, points: list[ChartPoint], axis: str = "latency", *,
                title: str | None = None, footnote: str = "") -> ChartLayout:
     """Write the chart as .png or .svg (by the file's suffix), atomically."""
-    from mnviewer.atomic import write_text_atomic
+    from mnviewer.atomic import write_bytes_durable, write_text_atomic
     from mnviewer.errors import OutputError
 
     layout = layout_chart(points, axis, title=title, footnote=footnote)
@@ -351,13 +351,7 @@ def save_chart(path: Path, points: list[ChartPoint], axis: str = "latency", *,
         ok, data = cv2.imencode(".png", to_png(layout))
         if not ok:
             raise OutputError(f"cannot encode the chart as PNG for {path}")
-        _write_bytes_atomic(path, data.tobytes())
+        write_bytes_durable(path, data.tobytes())
     else:
         raise OutputError(f"chart file {path} must end in .png or .svg: choose such a name")
     return layout
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    from mnviewer.atomic import write_bytes_durable
-
-    write_bytes_durable(path, data)

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
 from mnviewer.errors import DeviceError, UsageError
 
 if TYPE_CHECKING:
@@ -105,15 +103,6 @@ class Side:
         return cls(spec, engine.executing_device, int(engine.macs), int(engine.params))
 
 
-def _percentiles(values: array | deque[float]) -> dict[str, float]:
-    if not len(values):
-        return {"p50": 0.0, "p90": 0.0}
-    data = np.frombuffer(values, dtype=np.float64) if isinstance(values, array) else \
-        np.fromiter(values, dtype=np.float64, count=len(values))
-    p50, p90 = np.percentile(data, (50, 90))
-    return {"p50": round(float(p50), 3), "p90": round(float(p90), 3)}
-
-
 class ComparisonStats:
     """Accumulates per-frame pairs (top-1 index and latency of each side).
 
@@ -156,7 +145,9 @@ class ComparisonStats:
 
     def latency_ms(self, side: str) -> dict[str, float]:
         """{'p50', 'p90'} of side 'a' or 'b' over every frame so far."""
-        return _percentiles(self._lat_a if side == "a" else self._lat_b)
+        from mnviewer.pipeline import percentiles
+
+        return percentiles(self._lat_a if side == "a" else self._lat_b, (50, 90))
 
     @property
     def top1_agreement(self) -> float | None:

@@ -134,18 +134,14 @@ def reduce_frame(image: np.ndarray, input_size: int, crop: float | None) -> np.n
     height, width = image.shape[:2]
     target = REDUCE_FROM * input_size
     if crop is not None:
-        side = min(height, width)
-        factor = int(side * crop) // target
-        if factor < REDUCE_FROM:
-            return image
-        out = side // factor
-        top, left = (height - out * factor) // 2, (width - out * factor) // 2
-        square = image[top:top + out * factor, left:left + out * factor]
-        return cv2.resize(square, (out, out), interpolation=cv2.INTER_AREA)
-    fy, fx = height // target, width // target
+        span_h = span_w = min(height, width)
+        fy = fx = int(span_h * crop) // target
+    else:
+        span_h, span_w = height, width
+        fy, fx = height // target, width // target
     if min(fy, fx) < REDUCE_FROM:
         return image
-    out_h, out_w = height // fy, width // fx
+    out_h, out_w = span_h // fy, span_w // fx
     top, left = (height - out_h * fy) // 2, (width - out_w * fx) // 2
     return cv2.resize(image[top:top + out_h * fy, left:left + out_w * fx], (out_w, out_h),
                       interpolation=cv2.INTER_AREA)
@@ -239,6 +235,18 @@ def read_prepared(built: build.BuiltModel, frame_hw: tuple[int, int] | None,
                          crop=crop_fraction(built.meta))
 
 
+def compile_config(hint: str, precision: str, device: str,
+                   threads: int | None) -> dict[str, Any]:
+    """The compile properties every compiled model here shares."""
+    config: dict[str, Any] = {"PERFORMANCE_HINT": hint.upper()}
+    if threads is not None:
+        config["INFERENCE_NUM_THREADS"] = int(threads)
+    if precision == "fp32" and device.upper() == "CPU":
+        # Otherwise the CPU runs "fp32" in bf16 where it can, which is not what was asked.
+        config["INFERENCE_PRECISION_HINT"] = "f32"
+    return config
+
+
 class Engine:
     """A compiled model ready for frames of any size (static size when the device needs it)."""
 
@@ -277,15 +285,10 @@ class Engine:
 
     def _compile(self, hint: str, streams: int | None, threads: int | None) -> ov.CompiledModel:
         model = read_prepared(self.built, self.frame_hw, raw=self.raw_input)
-        config: dict[str, Any] = {"PERFORMANCE_HINT": hint.upper(),
-                                  "CACHE_DIR": str(paths.compile_cache_dir())}
+        config = compile_config(hint, self.precision, self.device, threads)
+        config["CACHE_DIR"] = str(paths.compile_cache_dir())
         if streams is not None:
             config["NUM_STREAMS"] = str(streams)
-        if threads is not None:
-            config["INFERENCE_NUM_THREADS"] = int(threads)
-        if self.precision == "fp32" and self.device.upper() == "CPU":
-            # Otherwise the CPU runs "fp32" in bf16 where it can, which is not what was asked.
-            config["INFERENCE_PRECISION_HINT"] = "f32"
         try:
             return core().compile_model(model, self.device, config)
         except RuntimeError as exc:

@@ -131,13 +131,10 @@ def _precision_of(exec_type: str) -> str:
 def compile_profiled(model: ov.Model, device: str, threads: int | None = None,
                      precision: str = "int8", what: str = "the model") -> ov.CompiledModel:
     """One request at a time (LATENCY hint) with per-node counters on."""
-    from mnviewer.engine import core
+    from mnviewer.engine import compile_config, core
 
-    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}
-    if threads is not None:
-        config["INFERENCE_NUM_THREADS"] = int(threads)
-    if precision == "fp32" and device.upper() == "CPU":
-        config["INFERENCE_PRECISION_HINT"] = "f32"
+    config = compile_config("LATENCY", precision, device, threads)
+    config["PERF_COUNT"] = True
     try:
         return core().compile_model(model, device, config)
     except RuntimeError as exc:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnviewer.atomic import reason, temp_name
+from mnviewer.atomic import reason, temp_name, write_bytes_durable
 from mnviewer.batch.plan import SourceTask
 from mnviewer.engine import Engine
 from mnviewer.errors import OutputError
@@ -58,11 +58,6 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _publish(tmp: Path, final: Path) -> None:
-    _fsync_file(tmp)
-    os.replace(tmp, final)
-
-
 def process_source(task: SourceTask, engine: Engine, setup: WorkerSetup,
                    on_start: Callable[[HeadlessRun], None] | None = None) -> dict:
     """Classify every frame of one source into its JSONL and summary; returns the summary.
@@ -78,7 +73,7 @@ def process_source(task: SourceTask, engine: Engine, setup: WorkerSetup,
     except OSError as exc:
         raise OutputError(f"cannot create {jsonl.parent} ({exc.strerror}): choose another "
                           "--out-dir") from exc
-    tmp_jsonl, tmp_summary = temp_name(jsonl), temp_name(summary_path)
+    tmp_jsonl = temp_name(jsonl)
     try:
         with open_source(task.path) as source:
             job = HeadlessRun(source, engine, top_k=setup.top_k, max_frames=setup.max_frames,
@@ -91,17 +86,17 @@ def process_source(task: SourceTask, engine: Engine, setup: WorkerSetup,
         summary["batch"] = {"source_path": task.path, "source_bytes": task.size,
                             "top_k": setup.top_k, "max_frames": setup.max_frames}
         try:
-            _publish(tmp_jsonl, jsonl)
-            tmp_summary.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-            _publish(tmp_summary, summary_path)
-            _fsync_dir(jsonl.parent)
+            _fsync_file(tmp_jsonl)
+            os.replace(tmp_jsonl, jsonl)
         except OSError as exc:
             raise OutputError(f"cannot write {jsonl} ({exc.strerror or exc}): free disk space "
                               "or choose another --out-dir") from exc
+        write_bytes_durable(summary_path, (json.dumps(summary, indent=1) + "\n").encode(),
+                            hint="choose another --out-dir")
+        _fsync_dir(jsonl.parent)
         return summary
     finally:
         tmp_jsonl.unlink(missing_ok=True)
-        tmp_summary.unlink(missing_ok=True)
 
 
 # --- in a Ray worker ------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnviewer import bench
-from mnviewer.atomic import write_text_atomic
+from mnviewer.atomic import with_extension, write_text_atomic
 from mnviewer.engine import available_devices
 from mnviewer.errors import OutputError
 from mnviewer.gui.bench_chart import BenchChart
@@ -283,8 +283,7 @@ class BenchPanel(QWidget):
     def export(self, kind: str, path: Path) -> Path:
         """Write the rows as csv, json or a png of the chart; returns the path written (with
         the extension `kind` implies added if it lacks it). OutputError if that fails."""
-        if path.suffix.lower() != f".{kind}":
-            path = path.with_name(f"{path.name}.{kind}")
+        path = with_extension(path, kind)
         if kind == "png":
             if not self.chart.render_image().save(str(path)):
                 raise OutputError(f"cannot write {path}: choose another path")

@@ -105,12 +105,15 @@ class CompareHeader(QLabel):
         self._shown_at = 0.0
         self.setText(text)
 
+    def due(self) -> bool:
+        """Whether REFRESH_S has passed since the figures were last shown."""
+        return time.monotonic() - self._shown_at >= REFRESH_S
+
     def show_figures(self, figures: PairFigures, *, at_once: bool = False) -> None:
         """Show `figures`, at most every REFRESH_S unless `at_once`."""
-        now = time.monotonic()
-        if not at_once and now - self._shown_at < REFRESH_S:
+        if not at_once and not self.due():
             return
-        self._shown_at = now
+        self._shown_at = time.monotonic()
         head = headline(figures)
         lines = [side_line("A", figures.a, figures.latency_a),
                  side_line("B", figures.b, figures.latency_b)]
@@ -243,6 +246,8 @@ class CompareMode(QObject):
                 if view.marker != marker:
                     view.marker = marker
                     view.update()
+        if not self.header.due():
+            return  # figures are not worked out for a header that would not show them
         figures = self.tracker.figures() if self.tracker is not None else None
         if figures is not None:
             self.header.show_figures(self._oriented(figures))

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from mnviewer.atomic import with_extension
 from mnviewer.gui.overlay import render_annotated
 from mnviewer.gui.recorder import ImageJob, Recording, Shown
 from mnviewer.gui.settings import Settings, snapshot_folder
@@ -75,8 +76,7 @@ class Outputs(QObject):
             if folder is None:
                 return None
             path = unused_path(folder, ".png", self._taken)
-        if path.suffix.lower() != ".png":
-            path = path.with_name(path.name + ".png")
+        path = with_extension(path, "png")
         overlay = view.overlay if view.show_overlay else None
         composed = self.compose() if self.compose is not None else None
         image = composed or render_annotated(view.result.frame.image, overlay,

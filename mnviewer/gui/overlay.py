@@ -150,8 +150,11 @@ def _footer_lines(overlay: Overlay, px: float) -> list[tuple[str, QFont, QColor]
 
 
 def _footer_width(overlay: Overlay, px: float) -> float:
-    widths = [QFontMetricsF(font).horizontalAdvance(text)
-              for text, font, _ in _footer_lines(overlay, px)]
+    return _lines_width(_footer_lines(overlay, px), px)
+
+
+def _lines_width(lines: list[tuple[str, QFont, QColor]], px: float) -> float:
+    widths = [QFontMetricsF(font).horizontalAdvance(text) for text, font, _ in lines]
     return max(widths) + px * 0.5 * 3
 
 
@@ -175,9 +178,8 @@ def _paint_labels(painter: QPainter, area: QRectF, labels: tuple[tuple[str, floa
     row = px * 1.55
     pad = px * 0.5
     bar_w = px * 6
-    text_w = max(metrics.horizontalAdvance(label) for label, _ in labels)
     pct_w = metrics.horizontalAdvance("100%")
-    width = min(area.width() - 2 * pad, pad * 5 + text_w + bar_w + pct_w)
+    width = min(area.width() - 2 * pad, _labels_width(labels, px))
     panel = QRectF(area.left() + pad, area.top() + pad, width, row * len(labels) + pad)
     painter.fillRect(panel, PANEL)
     painter.setFont(font)
@@ -200,8 +202,7 @@ def _paint_footer(painter: QPainter, area: QRectF, overlay: Overlay, px: float) 
     lines = _footer_lines(overlay, px)
     pad = px * 0.5
     row = small * 1.5
-    widths = [QFontMetricsF(font).horizontalAdvance(text) for text, font, _ in lines]
-    width = min(area.width() - 2 * pad, max(widths) + 3 * pad)
+    width = min(area.width() - 2 * pad, _lines_width(lines, px))
     panel = QRectF(area.left() + pad, area.bottom() - pad - row * len(lines) - pad, width,
                    row * len(lines) + pad)
     painter.fillRect(panel, PANEL)

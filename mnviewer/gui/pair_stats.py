@@ -10,10 +10,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-import numpy as np
-
 from mnviewer.engine import Engine
-from mnviewer.pipeline import FrameResult
+from mnviewer.pipeline import FrameResult, percentiles
 from mnviewer.sources import Frame
 
 LATENCY_WINDOW = 300  # newest latencies per side behind p50/p90: about ten seconds at 30 FPS
@@ -74,11 +72,6 @@ class PairFigures:
         return self.b.macs / self.a.macs if self.a.macs else 0.0
 
 
-def _quantiles(values: deque[float]) -> dict[str, float]:
-    p50, p90 = np.percentile(np.fromiter(values, float, len(values)), (50, 90))
-    return {"p50": float(p50), "p90": float(p90)}
-
-
 class PairTracker:
     """Collects both sides' results; `figures()` is None until both have MIN_SAMPLES."""
 
@@ -110,6 +103,6 @@ class PairTracker:
         with self._lock:
             if min(len(lat) for lat in self._latencies) < MIN_SAMPLES:
                 return None
-            lat_a, lat_b = (_quantiles(lat) for lat in self._latencies)
+            lat_a, lat_b = (percentiles(lat, (50, 90)) for lat in self._latencies)
             return PairFigures(*self.sides, frames=self._frames, agreed=self._agreed,
                                latency_a=lat_a, latency_b=lat_b)

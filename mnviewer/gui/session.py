@@ -61,7 +61,7 @@ class LiveSession(QObject):
     """Source and pipelines behind one window; pane 0 is the main view, pane 1 the partner."""
 
     notice = Signal(str, str)  # level ("info", "warning", "error"), text
-    capture_event = Signal(str, str)  # kind ("lost", "back", "damaged", "ended", "failed"), text
+    capture_event = Signal(str, str)  # kind and text, as Capture reports them (gui.hub)
     source_opened = Signal(str, object)  # spec, SourceInfo
     source_failed = Signal(str, str)  # spec ("" for the default source), message
     engine_ready = Signal(int, object)  # pane, Engine
@@ -160,8 +160,6 @@ class LiveSession(QObject):
             return
         if self.capture is not None:
             self.capture.stop()
-        if isinstance(source, SlideShow):
-            source.on_warning = lambda text: self.capture_event.emit("damaged", text)
         self.capture = Capture(source, self.hub, self.capture_event.emit)
         self.spec = spec
         self.set_paused(False)  # a new source is opened to be watched

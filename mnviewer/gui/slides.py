@@ -16,20 +16,22 @@ from pathlib import Path
 import numpy as np
 
 from mnviewer.errors import SourceError
-from mnviewer.sources import IMAGE_EXTENSIONS, Frame, FrameSource, SourceInfo, read_image
+from mnviewer.sources import (
+    Frame,
+    FrameSource,
+    SourceEvent,
+    SourceInfo,
+    read_image,
+)
+from mnviewer.sources.files import _folder_images
 
 # Positions remembered for frames still on their way to the screen.
 _KEPT_POSITIONS = 64
 
 
 def list_images(folder: Path) -> list[Path]:
-    """The folder's images in name order (dot files skipped: macOS resource forks)."""
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.suffix.lower() in IMAGE_EXTENSIONS)
-    if not paths:
-        kinds = ", ".join(sorted(IMAGE_EXTENSIONS))
-        raise SourceError(f"folder {folder} has no images ({kinds}): choose a folder of images")
-    return paths
+    """The folder's images in name order, listed as the image folder source lists them."""
+    return _folder_images(folder)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class SlideShow(FrameSource):
     """Pictures one after another, each on screen for `seconds`; step() goes to the next or
     previous one at once. It paces and pauses itself, so a step also works while paused.
 
-    An unreadable picture is skipped, and `on_warning(text)` says so.
+    An unreadable picture is skipped with a "skipped" SourceEvent.
     """
 
     self_paced = True  # the capture thread keeps reading while paused
@@ -58,7 +60,6 @@ class SlideShow(FrameSource):
         self.paths = paths
         self.seconds = seconds
         self.passes = 1  # how many times the show has started from its first picture
-        self.on_warning: Callable[[str], None] | None = None  # set by whoever reads it
         self._cond = threading.Condition()
         self._paused = False
         self._target: int | None = 0  # the next picture to show, None: wait for the time
@@ -120,7 +121,7 @@ class SlideShow(FrameSource):
                                       "another folder") from None
                 if self.paths[position] not in self._warned:  # once, not at every pass
                     self._warned.add(self.paths[position])
-                    self._warn(str(exc))
+                    self._emit(SourceEvent("skipped", str(exc)))
                 with self._cond:
                     if self._target is None:  # skip it, in the direction of travel
                         self._target = target + self._direction
@@ -158,10 +159,6 @@ class SlideShow(FrameSource):
             while len(self._slides) > _KEPT_POSITIONS:
                 self._slides.popitem(last=False)
             return Frame(self._seq, (time.monotonic() - self._start) * 1000.0, image)
-
-    def _warn(self, text: str) -> None:
-        if self.on_warning is not None:
-            self.on_warning(text)
 
     def close(self) -> None:
         with self._cond:

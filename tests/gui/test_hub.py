@@ -28,6 +28,15 @@ def attached_hub() -> tuple[FrameHub, object, HubSubscriber]:
     return hub, owner, hub.subscribe("a")
 
 
+def exclusive_hub() -> tuple[FrameHub, object, HubSubscriber, HubSubscriber]:
+    """A hub in exclusive mode with subscribers "a" and "b", and frame 0 published."""
+    hub, owner, a = attached_hub()
+    hub.set_exclusive(True)
+    b = hub.subscribe("b")
+    hub.publish(frame(0), owner)
+    return hub, owner, a, b
+
+
 def read_in_thread(sub: FrameSource) -> tuple[threading.Thread, list]:
     got: list = []
     thread = threading.Thread(target=lambda: got.append(sub.read()), daemon=True)
@@ -86,11 +95,7 @@ def test_replay_returns_the_frozen_frame_again() -> None:
 
 
 def test_exclusive_mode_serves_readers_one_at_a_time() -> None:
-    hub, owner = FrameHub(), object()
-    hub.attach(owner)
-    hub.set_exclusive(True)
-    a, b = hub.subscribe("a"), hub.subscribe("b")
-    hub.publish(frame(0), owner)
+    hub, _, a, b = exclusive_hub()
     assert a.read().index == 0  # a holds the turn until its next read
     thread, got = read_in_thread(b)
     wait_until_blocked(hub, 1)  # b waits for its turn
@@ -151,15 +156,11 @@ def test_bad_settings_are_dropped_with_a_warning(config_dir: Path) -> None:
 
 
 def test_exclusive_mode_hands_each_reader_the_same_frames() -> None:
-    hub, owner = FrameHub(), object()
-    hub.attach(owner)
-    hub.set_exclusive(True)
-    a, b = hub.subscribe("a"), hub.subscribe("b")
-    hub.publish(frame(0), owner)
+    hub, owner, a, b = exclusive_hub()
     assert a.read().index == 0
     hub.publish(frame(1), owner)  # arrives while a infers frame 0
     thread, got = read_in_thread(a)
-    thread.join(0.05)  # a's read would end the thread at once if it did not wait for b
+    wait_until_blocked(hub, 1)  # a waits for b to have frame 0
     assert thread.is_alive(), "a moved on before b had frame 0"
     assert b.read().index == 0, "b was not given the frame a had"
     b.close()  # a reader that leaves ends its turn and holds no round back
