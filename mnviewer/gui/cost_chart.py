@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnviewer import bench
+from mnviewer.atomic import with_extension
 from mnviewer.chart import ChartLayout, Rgb, layout_chart
 from mnviewer.errors import MnviewerError, OutputError
 
@@ -193,12 +194,13 @@ class CostChart(QWidget):
                                               f"mnviewer-top1-vs-{self.canvas.axis}.{kind}",
                                               f"{kind.upper()} (*.{kind})")
         if path:
+            chosen = with_extension(Path(path), kind)  # as the panel's other exports do
             try:
-                self.export(Path(path))
+                self.export(chosen)
             except OutputError as exc:
                 self.notice.emit("error", str(exc))
             else:
-                self.notice.emit("info", f"saved {path}")
+                self.notice.emit("info", f"saved {chosen}")
 
     def export(self, path: Path) -> None:
         """Write the chart as .png or .svg, as `mnviewer bench --plot` does; OutputError."""
