@@ -47,6 +47,15 @@ class Slide:
         return f"{self.position + 1}/{self.count} · {self.path.name}"
 
 
+def _first_readable(paths: list[Path], name: str) -> tuple[int, np.ndarray]:
+    for position, path in enumerate(paths):
+        try:
+            return position, read_image(path)
+        except SourceError:
+            continue
+    raise SourceError(f"no picture in {name} is readable: choose another folder")
+
+
 class SlideShow(FrameSource):
     """Pictures one after another, each on screen for `seconds`; step() goes to the next or
     previous one at once. It paces and pauses itself, so a step also works while paused.
@@ -70,7 +79,9 @@ class SlideShow(FrameSource):
         self._start = time.monotonic()
         self._slides: OrderedDict[int, Slide] = OrderedDict()
         self._warned: set[Path] = set()  # unreadable pictures already reported
-        first = read_image(paths[0])  # a folder whose first picture fails says so now
+        # The first readable picture gives the size; unreadable ones before it are skipped
+        # (and said) when the show reaches them, like any other.
+        self._first_at, first = _first_readable(paths, name)
         self._first: np.ndarray | None = first
         height, width = first.shape[:2]
         self.info = SourceInfo("images", name, width, height, 1.0 / seconds, len(paths),
@@ -143,7 +154,7 @@ class SlideShow(FrameSource):
             return None
 
     def _decode(self, position: int) -> np.ndarray:
-        if self._first is not None and position == 0:
+        if self._first is not None and position == self._first_at:
             image, self._first = self._first, None
             return image
         return read_image(self.paths[position])

@@ -154,6 +154,18 @@ def test_an_unreadable_picture_is_skipped_with_a_warning(qtbot, open_window, wai
     assert any("b.png" in t and "not readable" in t for t in window.banner.texts())
 
 
+def test_a_folder_whose_first_picture_is_unreadable_still_opens(
+        qtbot, open_window, wait_result, shared_dir: Path, tmp_path: Path) -> None:
+    make_folder(tmp_path / "pics", shared_dir, [(320, 240), (640, 480)])
+    (tmp_path / "pics" / "0-broken.png").write_text("not a picture")
+    save_settings(Settings(image_seconds=600.0))
+    window = open_window(source=str(tmp_path / "pics"), model=SMALL)
+    wait_result(window, model=SMALL)
+    assert shown_size(window) == (320, 240)
+    qtbot.waitUntil(lambda: any("0-broken.png" in t for t in window.banner.texts()),
+                    timeout=10_000)
+
+
 def test_a_video_that_loops_says_so(qtbot, open_window, wait_result, video: Path,
                                     tmp_path: Path) -> None:
     short = tmp_path / "short.mp4"
